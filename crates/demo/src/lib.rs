@@ -1,0 +1,168 @@
+//! Deterministic, seeded generator of a believable demo company: six regions in four currencies,
+//! a sales organisation with a manager hierarchy, the nine demo logins, two pipelines, accounts,
+//! opportunities and monthly exchange rates.
+//!
+//! Pure: no I/O, no clock, no thread RNG. The same `(scale, seed, today)` always yields the same
+//! [`Company`]; all ids are assigned sequentially from 1 per type, so a store can insert them
+//! verbatim, in vector order (managers before their reports, parent accounts before children).
+//!
+//! ```
+//! let company = demo::generate(demo::Scale::Small, 42, jiff::civil::date(2026, 5, 1));
+//! assert_eq!(company.logins.len(), 9);
+//! ```
+
+mod accounts;
+mod calendar;
+mod data;
+mod fx;
+mod opportunities;
+mod org;
+mod pipelines;
+mod random;
+
+pub use org::login_email;
+
+use jiff::civil::Date;
+use model::{Account, Currency, Email, FxRate, Opportunity, Pipeline, Region, Role, Team, User, UserId};
+
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "salesops-demo";
+
+/// How big a company to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// ~20 reps, 400 accounts, 3,000 opportunities: instant, for trying things out.
+    Small,
+    /// ~200 reps, 8,000 accounts, 50,000 opportunities.
+    Medium,
+    /// ~2,000 reps, 100,000 accounts, 1,000,000 opportunities: for load and performance work.
+    Large,
+}
+
+impl Scale {
+    /// Parses "small", "medium" or "large" (case-insensitive).
+    pub fn parse(s: &str) -> Result<Scale, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "small" => Ok(Scale::Small),
+            "medium" => Ok(Scale::Medium),
+            "large" => Ok(Scale::Large),
+            _ => Err(format!("unknown scale '{s}': expected small, medium or large")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scale::Small => "small",
+            Scale::Medium => "medium",
+            Scale::Large => "large",
+        }
+    }
+
+    pub(crate) fn sizes(self) -> Sizes {
+        match self {
+            Scale::Small => Sizes { reps: 20, accounts: 400, opportunities: 3_000, ops_staff: [1; 6] },
+            Scale::Medium => Sizes { reps: 200, accounts: 8_000, opportunities: 50_000, ops_staff: [3, 2, 3, 2, 2, 2] },
+            Scale::Large => {
+                Sizes { reps: 2_000, accounts: 100_000, opportunities: 1_000_000, ops_staff: [12, 8, 15, 6, 3, 6] }
+            }
+        }
+    }
+}
+
+/// Target sizes of one scale.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    pub reps: usize,
+    pub accounts: usize,
+    pub opportunities: usize,
+    /// Head-office staff per role, in the order of `org::OPS_ROLES`.
+    pub ops_staff: [usize; 6],
+}
+
+/// The whole demo company, ready to be inserted in vector order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Company {
+    /// The currency management reports in: EUR.
+    pub reporting_currency: Currency,
+    pub regions: Vec<Region>,
+    pub teams: Vec<Team>,
+    /// Ids 1..=n; every manager comes before their reports.
+    pub users: Vec<User>,
+    /// One per role, in [`Role::ALL`] order.
+    pub logins: Vec<DemoLogin>,
+    pub pipelines: Vec<Pipeline>,
+    /// Parents come before their children.
+    pub accounts: Vec<Account>,
+    pub opportunities: Vec<Opportunity>,
+    /// Monthly rates from DKK, PLN, GBP and USD to EUR.
+    pub fx_rates: Vec<FxRate>,
+}
+
+/// A fixed, documented login for trying the product in one role; the password is
+/// [`DEMO_PASSWORD`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    pub role: Role,
+    pub email: Email,
+    pub user_id: UserId,
+}
+
+/// Generates the demo company. `today` anchors the three years of history (and the open
+/// pipeline after it); `seed` picks one of many equally believable companies.
+pub fn generate(scale: Scale, seed: u64, today: Date) -> Company {
+    let sizes = scale.sizes();
+    let cal = calendar::Calendar::new(today);
+    let org = org::build(&sizes, &mut random::stream(seed, 1));
+    let pipelines = pipelines::build();
+    let accs = accounts::build(&sizes, &org, &cal, &mut random::stream(seed, 2));
+    let opportunities = opportunities::build(&sizes, &org, &accs, &pipelines, &cal, &mut random::stream(seed, 3));
+    let fx_rates = fx::build(&cal, &mut random::stream(seed, 4));
+    Company {
+        reporting_currency: Currency::EUR,
+        regions: org.regions,
+        teams: org.teams,
+        users: org.users,
+        logins: org.logins,
+        pipelines,
+        accounts: accs.accounts,
+        opportunities,
+        fx_rates,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reps(c: &Company) -> usize {
+        c.users.iter().filter(|u| u.role == Role::SalesRep).count()
+    }
+
+    #[test]
+    fn scales_parse_and_print() {
+        for s in [Scale::Small, Scale::Medium, Scale::Large] {
+            assert_eq!(Scale::parse(s.as_str()), Ok(s));
+        }
+        assert_eq!(Scale::parse(" Large "), Ok(Scale::Large));
+        assert!(Scale::parse("huge").is_err());
+    }
+
+    #[test]
+    fn scale_sizes_are_as_specified() {
+        let large = Scale::Large.sizes();
+        assert_eq!((large.reps, large.accounts, large.opportunities), (2_000, 100_000, 1_000_000));
+
+        let today = jiff::civil::date(2026, 5, 1);
+        let small = generate(Scale::Small, 1, today);
+        assert_eq!(reps(&small), 20);
+        assert_eq!(small.accounts.len(), 400);
+        assert_eq!(small.opportunities.len(), 3_000);
+
+        let medium = generate(Scale::Medium, 1, today);
+        assert_eq!(reps(&medium), 200);
+        assert_eq!(medium.accounts.len(), 8_000);
+        assert_eq!(medium.opportunities.len(), 50_000);
+        // Teams of about eight.
+        assert!((25..=30).contains(&medium.teams.len()), "{} teams", medium.teams.len());
+    }
+}

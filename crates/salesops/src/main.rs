@@ -1,0 +1,543 @@
+//! The salesops binary: `serve`, `demo`, `migrate`, `backup`, `restore` and `user` commands.
+
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+mod bench;
+
+/// `println!` that ignores a closed stdout (`salesops … | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// mimalloc instead of glibc malloc: under load a fifth of the server's time went to malloc,
+/// free and heap consolidation (SQLite rows are copied value by value).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use app::{App, SystemClock};
+use store::{ConnectOptions, Store};
+
+#[derive(Parser)]
+#[command(name = "salesops", version, about = "Sales & commercial operations platform")]
+struct Cli {
+    /// Log format for the server.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Print results as JSON (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Maximum database connections of this process (8 measured best for SQLite on 2 cores).
+    #[arg(long, default_value_t = 8)]
+    max_connections: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API.
+    Serve {
+        /// sqlite://FILE or postgres://USER@HOST/DB
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Create (or reuse) the demo database, fill it with the demo company and serve it.
+    Demo {
+        #[arg(long, env = "SALESOPS_DATABASE_URL", default_value = "sqlite://salesops-demo.db")]
+        database_url: String,
+        #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
+        scale: ScaleArg,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Delete the existing demo database first (SQLite file) and rebuild it.
+        #[arg(long)]
+        reset: bool,
+        /// Load the data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Write the whole database to one portable file.
+    Backup {
+        file: PathBuf,
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Read a backup file into an empty database (SQLite or PostgreSQL).
+    Restore {
+        file: PathBuf,
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+    },
+    /// Benchmarks that print figures (performance targets live here, not in tests).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Administer users from the command line (e.g. the first administrator).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Load-test signed-in pages and API lists on an in-process server (demo data loaded if the
+    /// database is empty), at a fixed concurrency, bounded in requests and time.
+    Http {
+        #[arg(long, default_value = "sqlite://salesops-bench.db")]
+        database_url: String,
+        #[arg(long, value_enum, default_value_t = ScaleArg::Medium)]
+        scale: ScaleArg,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 50)]
+        concurrency: usize,
+        /// Requests per endpoint.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Upper bound on seconds per endpoint.
+        #[arg(long, default_value_t = 30)]
+        max_seconds: u64,
+        /// Database connections of the server under test.
+        #[arg(long, default_value_t = 8)]
+        max_connections: u32,
+        /// Only endpoints whose name contains this text.
+        #[arg(long)]
+        only: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from SALESOPS_PASSWORD or standard input.
+    Create {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// One of: head_of_commercial_ops, sales_ops_manager, marketing_ops, customer_success_ops,
+        /// data_analyst, crm_admin, sales_manager, sales_rep, finance
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Small,
+    Medium,
+    Large,
+}
+
+impl From<ScaleArg> for demo::Scale {
+    fn from(s: ScaleArg) -> Self {
+        match s {
+            ScaleArg::Small => demo::Scale::Small,
+            ScaleArg::Medium => demo::Scale::Medium,
+            ScaleArg::Large => demo::Scale::Large,
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open(url: &str, max_connections: u32) -> Result<Store> {
+    let store = Store::connect(url, &ConnectOptions { max_connections, pg_schema: None })
+        .await
+        .with_context(|| format!("cannot open database {url}"))?;
+    store.migrate().await.context("migrations failed")?;
+    store.currencies_seed().await.context("cannot seed currencies")?;
+    Ok(store)
+}
+
+fn progress_bar(message: &'static str) -> ProgressBar {
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(message);
+    pb
+}
+
+async fn run_server(store: Store, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+    let app = App::new(store, Arc::new(SystemClock));
+    let mut state = web::AppState::new(app.clone());
+    state.trust_proxy = args.trust_proxy;
+    state.secure_cookies = args.secure_cookies;
+    let listener =
+        tokio::net::TcpListener::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    // Housekeeping runs in whichever process holds the job lock.
+    let holder = format!("{}-{}", std::process::id(), addr);
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = app.sweep(&holder).await {
+                tracing::warn!(error = %e, "housekeeping failed");
+            }
+            tokio::time::sleep(Duration::from_secs(300)).await;
+        }
+    });
+    if let Some(b) = banner {
+        say!("{b}");
+    }
+    say!("salesops is running at http://{addr}/  (Ctrl-C to stop)");
+    tracing::info!(%addr, "listening");
+    web::serve(listener, state).await.context("server failed")?;
+    Ok(())
+}
+
+/// Runs the command; errors print as one readable chain ("restore failed: …: the target
+/// database is not empty …") and exit with status 1, without a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    match cli.command {
+        Command::Serve { database_url, serve } => {
+            let store = open(&database_url, serve.max_connections).await?;
+            run_server(store, &serve, None).await
+        }
+        Command::Migrate { database_url } => {
+            open(&database_url, 2).await?;
+            say!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { database_url, scale, seed, reset, no_serve, serve } => {
+            if reset {
+                reset_database(&database_url).await?;
+            }
+            let store = open(&database_url, serve.max_connections).await?;
+            let banner = if store.is_empty().await? {
+                let pb = progress_bar("demo data");
+                let started = Instant::now();
+                let summary =
+                    app::load_demo(&store, scale.into(), seed, jiff::Timestamp::now(), &|n| pb.set_length(n), &|n| {
+                        pb.inc(n)
+                    })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                pb.finish();
+                let took = started.elapsed().as_secs_f64();
+                if cli.json {
+                    say!(
+                        "{}",
+                        serde_json::json!({"users": summary.users, "accounts": summary.accounts, "opportunities": summary.opportunities, "seconds": took})
+                    );
+                } else {
+                    say!(
+                        "Loaded {} users, {} accounts, {} opportunities in {took:.1} s.",
+                        summary.users,
+                        summary.accounts,
+                        summary.opportunities
+                    );
+                }
+                Some(logins_banner(&summary.logins))
+            } else {
+                say!("Reusing the existing demo database ({database_url}); pass --reset to rebuild it.");
+                Some(logins_banner(&demo_logins()))
+            };
+            if no_serve {
+                if let Some(b) = banner {
+                    say!("{b}");
+                }
+                return Ok(());
+            }
+            run_server(store, &serve, banner).await
+        }
+        Command::Backup { file, database_url } => {
+            let store = open(&database_url, 2).await?;
+            let f = std::fs::File::create(&file).with_context(|| format!("cannot create {}", file.display()))?;
+            let mut out = BufWriter::new(f);
+            let pb = progress_bar("backup");
+            let summary = store.backup(&mut out, &|n| pb.inc(n)).await.context("backup failed")?;
+            pb.finish_and_clear();
+            report(cli.json, "backed up", &file, &summary);
+            Ok(())
+        }
+        Command::Restore { file, database_url } => {
+            let f = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let store = open(&database_url, 2).await?;
+            let mut input = BufReader::new(f);
+            let pb = progress_bar("restore");
+            let summary =
+                store.restore(&mut input, &|n| pb.inc(n)).await.context("restore failed; nothing was written")?;
+            pb.finish_and_clear();
+            report(cli.json, "restored", &file, &summary);
+            Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Http { database_url, scale, seed, concurrency, requests, max_seconds, max_connections, only },
+        } => {
+            let limits = BenchLimits { concurrency, requests, max_seconds, max_connections, only };
+            bench_http(&database_url, scale, seed, &limits, cli.json).await
+        }
+        Command::User { command: UserCommand::Create { database_url, email, name, role, time_zone, locale } } => {
+            let store = open(&database_url, 2).await?;
+            let password = match std::env::var("SALESOPS_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("Password (then Enter):");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let new = store::NewUser {
+                email: model::Email::parse(&email).map_err(|e| anyhow::anyhow!("{e}"))?,
+                name: name.trim().to_string(),
+                role: model::Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?,
+                team_id: None,
+                manager_id: None,
+                region_id: None,
+                time_zone: model::TimeZoneName::parse(&time_zone).map_err(|e| anyhow::anyhow!("{e}"))?,
+                locale: model::Locale::parse(&locale).map_err(|e| anyhow::anyhow!("{e}"))?,
+                password_hash: Some(app::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?),
+            };
+            if password.chars().count() < 10 {
+                bail!("password: must be at least 10 characters");
+            }
+            if new.name.is_empty() {
+                bail!("name: must not be empty");
+            }
+            let u = store.user_create(&store::AuditContext::system(jiff::Timestamp::now()), &new).await.map_err(
+                |e| match e {
+                    store::StoreError::Conflict(_) => anyhow::anyhow!("email: {email} is already in use"),
+                    e => anyhow::anyhow!("{e}"),
+                },
+            )?;
+            say!("created user {} ({})", u.user.id, u.user.email.as_str());
+            Ok(())
+        }
+    }
+}
+
+fn report(json: bool, verb: &str, file: &std::path::Path, s: &store::BackupSummary) {
+    if json {
+        let tables: serde_json::Map<String, serde_json::Value> =
+            s.tables.iter().map(|(t, n)| (t.clone(), (*n).into())).collect();
+        say!("{}", serde_json::json!({"file": file.display().to_string(), "rows": s.rows(), "tables": tables}));
+    } else {
+        say!("{verb} {} rows in {} tables ({})", s.rows(), s.tables.len(), file.display());
+    }
+}
+
+/// The logins of the demo company (fixed e-mails; see the demo crate).
+fn demo_logins() -> Vec<(model::Role, String)> {
+    model::Role::ALL.iter().map(|r| (*r, demo::login_email(*r).as_str().to_string())).collect()
+}
+
+fn logins_banner(logins: &[(model::Role, String)]) -> String {
+    let t = web::i18n::Tr::new(model::Locale::En, model::TimeZoneName::utc());
+    let mut s = format!("\nSign in with any of these (password: {}):\n", demo::DEMO_PASSWORD);
+    for (role, email) in logins {
+        s.push_str(&format!("  {:37} {}\n", t.role(*role), email));
+    }
+    s
+}
+
+async fn reset_database(url: &str) -> Result<()> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = path.split('?').next().unwrap_or(path);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = format!("{path}{suffix}");
+            if std::path::Path::new(&p).exists() {
+                std::fs::remove_file(&p).with_context(|| format!("cannot delete {p}"))?;
+            }
+        }
+        Ok(())
+    } else {
+        bail!("--reset only deletes SQLite demo files; for PostgreSQL, create a new empty database instead")
+    }
+}
+
+struct BenchLimits {
+    concurrency: usize,
+    requests: usize,
+    max_seconds: u64,
+    max_connections: u32,
+    only: Option<String>,
+}
+
+async fn bench_http(url: &str, scale: ScaleArg, seed: u64, limits: &BenchLimits, json: bool) -> Result<()> {
+    let BenchLimits { concurrency, requests, max_seconds, .. } = *limits;
+    let store = open(url, limits.max_connections).await?;
+    if store.is_empty().await? {
+        let pb = progress_bar("demo data");
+        app::load_demo(&store, scale.into(), seed, jiff::Timestamp::now(), &|n| pb.set_length(n), &|n| pb.inc(n))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        pb.finish_and_clear();
+    }
+    let counts = store.record_counts().await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router =
+        web::router(web::AppState::new(app.clone())).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum_serve(listener, router, stopped).await;
+    });
+    let cookie = |out: app::LoginOutcome| format!("{}={}", web::SESSION_COOKIE, out.session_token);
+    let login = |email: &'static str| {
+        let app = app.clone();
+        async move { app.login(email, demo::DEMO_PASSWORD, None).await.map_err(|e| anyhow::anyhow!("sign-in {email}: {e}")) }
+    };
+    let head = cookie(login("head@demo.salesops.io").await?);
+    let manager = cookie(login("manager@demo.salesops.io").await?);
+    let rep = cookie(login("rep@demo.salesops.io").await?);
+    let targets = [
+        ("page /opportunities (head, all)", "/opportunities", &head),
+        ("page /opportunities (rep, own)", "/opportunities", &rep),
+        ("page /accounts (manager, subtree)", "/accounts", &manager),
+        ("api /api/v1/opportunities (head)", "/api/v1/opportunities?limit=50", &head),
+        ("api /api/v1/accounts?q=bv (head)", "/api/v1/accounts?q=b.v&limit=50", &head),
+        ("api /api/v1/opportunities (manager)", "/api/v1/opportunities?status=open&limit=50", &manager),
+    ];
+    let backend = format!("{:?}", store.backend());
+    if !json {
+        say!(
+            "salesops bench http: {backend}, {concurrency} connections, up to {requests} requests or {max_seconds} s per endpoint"
+        );
+        say!("data: {}", counts.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", "));
+        say!(
+            "{:40} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}",
+            "endpoint",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms"
+        );
+    }
+    let mut results = vec![];
+    for (name, path, cookie) in targets {
+        if limits.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let target = bench::Target { name: name.into(), path: path.into(), cookie: cookie.clone() };
+        // The load runs on its own thread and runtime, like an external load tool, so client
+        // tasks do not queue behind the server's on the same workers.
+        let f = std::thread::spawn(move || -> Result<bench::Figures> {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async {
+                // A short warm-up fills caches and the connection pool.
+                bench::run(addr, &target, concurrency, concurrency * 2, Duration::from_secs(5)).await?;
+                bench::run(addr, &target, concurrency, requests, Duration::from_secs(max_seconds)).await
+            })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
+        if !json {
+            say!(
+                "{:40} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+                f.name,
+                f.requests,
+                f.throughput(),
+                f.p50_ms,
+                f.p95_ms,
+                f.p99_ms,
+                f.max_ms
+            );
+        }
+        results.push(f);
+    }
+    if json {
+        let rows: Vec<serde_json::Value> = results
+            .iter()
+            .map(|f| {
+                serde_json::json!({"endpoint": f.name, "requests": f.requests, "throughput": f.throughput(),
+                "p50_ms": f.p50_ms, "p95_ms": f.p95_ms, "p99_ms": f.p99_ms, "max_ms": f.max_ms})
+            })
+            .collect();
+        say!("{}", serde_json::json!({"backend": backend, "concurrency": concurrency, "results": rows}));
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    Ok(())
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    router: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, std::net::SocketAddr>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let _ = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await;
+}

@@ -1,0 +1,330 @@
+//! Commercial records (accounts, opportunities, pipelines), read through the viewer's visibility.
+//! A record outside the viewer's visibility is reported as NotFound, exactly like a missing one,
+//! so guessing ids reveals nothing.
+
+use serde::Serialize;
+
+use crate::{
+    Arg, Page, Result, Store, StoreError, Viewer, Where, bind_all, count_sql, dispatch, fetch_page, from_micros,
+    like_pattern,
+};
+use model::{
+    Account, AccountId, Currency, ForecastCategory, Money, Opportunity, OpportunityId, Pipeline, PipelineId, RegionId,
+    Stage, StageId, StageKind, TimeZoneName, UserId,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRow {
+    pub account: Account,
+    pub owner_name: String,
+    pub region_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpportunityRow {
+    pub opportunity: Opportunity,
+    pub account_name: String,
+    pub owner_name: String,
+    pub stage_name: String,
+    pub stage_kind: StageKind,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub q: Option<String>,
+    pub owner_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub country: Option<String>,
+    pub industry: Option<String>,
+    /// Count every match instead of stopping at [`crate::COUNT_CAP`].
+    pub exact_count: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OpportunityFilter {
+    pub q: Option<String>,
+    pub owner_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub stage_kind: Option<StageKind>,
+    pub close_from: Option<jiff::civil::Date>,
+    pub close_to: Option<jiff::civil::Date>,
+    /// Soonest close date first (default: latest first).
+    pub soonest_first: bool,
+    /// Count every match instead of stopping at [`crate::COUNT_CAP`].
+    pub exact_count: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ARow {
+    id: i64,
+    name: String,
+    industry: String,
+    employees: i64,
+    country: String,
+    region_id: Option<i64>,
+    city: String,
+    postal_code: String,
+    time_zone: String,
+    owner_id: i64,
+    parent_id: Option<i64>,
+    currency: String,
+    created_at: i64,
+    owner_name: String,
+    region_name: Option<String>,
+}
+
+fn corrupt(what: &str, id: i64) -> impl Fn(model::ValueError) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what} {id}: {e}"))
+}
+
+impl ARow {
+    fn into_row(self) -> Result<AccountRow> {
+        let id = self.id;
+        Ok(AccountRow {
+            account: Account {
+                id: AccountId(id),
+                name: self.name,
+                industry: self.industry,
+                employees: i32::try_from(self.employees).unwrap_or(i32::MAX),
+                country: self.country,
+                region_id: self.region_id.map(RegionId),
+                city: self.city,
+                postal_code: self.postal_code,
+                time_zone: TimeZoneName::parse(&self.time_zone).map_err(corrupt("account", id))?,
+                owner_id: UserId(self.owner_id),
+                parent_id: self.parent_id.map(AccountId),
+                currency: Currency::parse(&self.currency).map_err(corrupt("account", id))?,
+                created_at: from_micros(self.created_at)?,
+            },
+            owner_name: self.owner_name,
+            region_name: self.region_name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ORow {
+    id: i64,
+    name: String,
+    account_id: i64,
+    owner_id: i64,
+    pipeline_id: i64,
+    stage_id: i64,
+    amount: String,
+    currency: String,
+    close_date: String,
+    forecast_category: String,
+    created_at: i64,
+    updated_at: i64,
+    account_name: String,
+    owner_name: String,
+    stage_name: String,
+    stage_kind: String,
+}
+
+impl ORow {
+    fn into_row(self) -> Result<OpportunityRow> {
+        let id = self.id;
+        let c = corrupt("opportunity", id);
+        Ok(OpportunityRow {
+            opportunity: Opportunity {
+                id: OpportunityId(id),
+                name: self.name,
+                account_id: AccountId(self.account_id),
+                owner_id: UserId(self.owner_id),
+                pipeline_id: PipelineId(self.pipeline_id),
+                stage_id: StageId(self.stage_id),
+                amount: Money::parse(&self.amount, &self.currency).map_err(&c)?,
+                close_date: self
+                    .close_date
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("opportunity {id}: bad close date")))?,
+                forecast_category: ForecastCategory::parse(&self.forecast_category).map_err(&c)?,
+                created_at: from_micros(self.created_at)?,
+                updated_at: from_micros(self.updated_at)?,
+            },
+            account_name: self.account_name,
+            owner_name: self.owner_name,
+            stage_name: self.stage_name,
+            stage_kind: StageKind::parse(&self.stage_kind).map_err(&c)?,
+        })
+    }
+}
+
+const ACCOUNT_SELECT: &str = "SELECT a.id, a.name, a.industry, a.employees, a.country, a.region_id, a.city, a.postal_code, \
+     a.time_zone, a.owner_id, a.parent_id, a.currency, a.created_at, u.name AS owner_name, r.name AS region_name \
+     FROM accounts a JOIN users u ON u.id = a.owner_id LEFT JOIN regions r ON r.id = a.region_id";
+
+const OPPORTUNITY_SELECT: &str = "SELECT o.id, o.name, o.account_id, o.owner_id, o.pipeline_id, o.stage_id, o.amount, \
+     o.currency, o.close_date, o.forecast_category, o.created_at, o.updated_at, a.name AS account_name, \
+     u.name AS owner_name, s.name AS stage_name, s.kind AS stage_kind \
+     FROM opportunities o JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id \
+     JOIN stages s ON s.id = o.stage_id";
+
+impl Store {
+    pub async fn account_list(
+        &self,
+        viewer: &Viewer,
+        f: &AccountFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<AccountRow>> {
+        let mut w = Where::default();
+        w.visible("a.owner_id", viewer);
+        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            let p = w.arg(Arg::Text(like_pattern(q)));
+            w.push(format!("LOWER(a.name) LIKE {p} ESCAPE '\\'"));
+        }
+        if let Some(v) = f.owner_id {
+            let p = w.arg(Arg::I64(v));
+            w.push(format!("a.owner_id = {p}"));
+        }
+        if let Some(v) = f.region_id {
+            let p = w.arg(Arg::I64(v));
+            w.push(format!("a.region_id = {p}"));
+        }
+        if let Some(v) = &f.country {
+            let p = w.arg(Arg::Text(v.to_uppercase()));
+            w.push(format!("a.country = {p}"));
+        }
+        if let Some(v) = &f.industry {
+            let p = w.arg(Arg::Text(v.clone()));
+            w.push(format!("a.industry = {p}"));
+        }
+        let cond = w.sql();
+        let sql = format!("{ACCOUNT_SELECT} WHERE {cond} ORDER BY a.name, a.id LIMIT {limit} OFFSET {offset}");
+        let count_sql = count_sql(&format!("accounts a WHERE {cond}"), f.exact_count);
+        let (rows, counted): (Vec<ARow>, i64) = fetch_page!(self, ARow, &sql, &count_sql, w.args);
+        let items = rows.into_iter().map(ARow::into_row).collect::<Result<_>>()?;
+        Ok(Page::new(items, counted, f.exact_count, limit, offset))
+    }
+
+    pub async fn account_get(&self, viewer: &Viewer, id: AccountId) -> Result<AccountRow> {
+        let mut w = Where::default();
+        let p = w.arg(Arg::I64(id.0));
+        w.push(format!("a.id = {p}"));
+        w.visible("a.owner_id", viewer);
+        let sql = format!("{ACCOUNT_SELECT} WHERE {}", w.sql());
+        let row: ARow = dispatch!(self, p => bind_all!(sqlx::query_as::<_, ARow>(&sql), w.args).fetch_one(p).await?);
+        row.into_row()
+    }
+
+    pub async fn opportunity_list(
+        &self,
+        viewer: &Viewer,
+        f: &OpportunityFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<OpportunityRow>> {
+        let mut w = Where::default();
+        w.visible("o.owner_id", viewer);
+        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            let p = w.arg(Arg::Text(like_pattern(q)));
+            w.push(format!("LOWER(o.name) LIKE {p} ESCAPE '\\'"));
+        }
+        if let Some(v) = f.owner_id {
+            let p = w.arg(Arg::I64(v));
+            w.push(format!("o.owner_id = {p}"));
+        }
+        if let Some(v) = f.account_id {
+            let p = w.arg(Arg::I64(v));
+            w.push(format!("o.account_id = {p}"));
+        }
+        if let Some(k) = f.stage_kind {
+            let p = w.arg(Arg::Text(k.as_str().into()));
+            w.push(format!("o.stage_id IN (SELECT id FROM stages WHERE kind = {p})"));
+        }
+        if let Some(d) = f.close_from {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.push(format!("o.close_date >= {p}"));
+        }
+        if let Some(d) = f.close_to {
+            let p = w.arg(Arg::Text(d.to_string()));
+            w.push(format!("o.close_date <= {p}"));
+        }
+        let cond = w.sql();
+        let order = if f.soonest_first { "o.close_date ASC, o.id ASC" } else { "o.close_date DESC, o.id DESC" };
+        let sql = format!("{OPPORTUNITY_SELECT} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+        let count_sql = count_sql(&format!("opportunities o WHERE {cond}"), f.exact_count);
+        let (rows, counted): (Vec<ORow>, i64) = fetch_page!(self, ORow, &sql, &count_sql, w.args);
+        let items = rows.into_iter().map(ORow::into_row).collect::<Result<_>>()?;
+        Ok(Page::new(items, counted, f.exact_count, limit, offset))
+    }
+
+    pub async fn opportunity_get(&self, viewer: &Viewer, id: OpportunityId) -> Result<OpportunityRow> {
+        let mut w = Where::default();
+        let p = w.arg(Arg::I64(id.0));
+        w.push(format!("o.id = {p}"));
+        w.visible("o.owner_id", viewer);
+        let sql = format!("{OPPORTUNITY_SELECT} WHERE {}", w.sql());
+        let row: ORow = dispatch!(self, p => bind_all!(sqlx::query_as::<_, ORow>(&sql), w.args).fetch_one(p).await?);
+        row.into_row()
+    }
+
+    pub async fn pipeline_list(&self) -> Result<Vec<Pipeline>> {
+        let pipes: Vec<(i64, String)> =
+            dispatch!(self, p => sqlx::query_as("SELECT id, name FROM pipelines ORDER BY id").fetch_all(p).await?);
+        #[allow(clippy::type_complexity)] // a plain row tuple, named right below
+        let stages: Vec<(i64, i64, String, i64, i64, String)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT id, pipeline_id, name, position, probability, kind FROM stages ORDER BY pipeline_id, position").fetch_all(p).await?);
+        let mut out: Vec<Pipeline> =
+            pipes.into_iter().map(|(id, name)| Pipeline { id: PipelineId(id), name, stages: vec![] }).collect();
+        for (id, pipeline_id, name, position, probability, kind) in stages {
+            let kind = StageKind::parse(&kind).map_err(corrupt("stage", id))?;
+            if let Some(pl) = out.iter_mut().find(|p| p.id.0 == pipeline_id) {
+                pl.stages.push(Stage {
+                    id: StageId(id),
+                    pipeline_id: PipelineId(pipeline_id),
+                    name,
+                    position: position as i32,
+                    probability: probability as i32,
+                    kind,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts of records per table, for the admin overview and the demo summary.
+    pub async fn record_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        let mut out = vec![];
+        for t in ["users", "teams", "regions", "accounts", "opportunities", "audit_log"] {
+            let sql = format!("SELECT COUNT(*) FROM {t}");
+            let n: i64 = dispatch!(self, p => sqlx::query_scalar(&sql).fetch_one(p).await?);
+            out.push((t, n));
+        }
+        Ok(out)
+    }
+}
+
+/// Open opportunities of the visible set, reduced to what the home page sums.
+#[derive(Debug, Clone)]
+pub struct OpenAmount {
+    pub amount: Money,
+    pub close_date: jiff::civil::Date,
+}
+
+impl Store {
+    pub async fn open_amounts(&self, viewer: &Viewer) -> Result<Vec<OpenAmount>> {
+        let mut w = Where::default();
+        w.visible("o.owner_id", viewer);
+        w.push("o.stage_id IN (SELECT id FROM stages WHERE kind = 'open')".into());
+        let sql = format!("SELECT o.amount, o.currency, o.close_date FROM opportunities o WHERE {}", w.sql());
+        let rows: Vec<(String, String, String)> = dispatch!(self, p => bind_all!(sqlx::query_as::<_, (String, String, String)>(&sql), w.args).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(a, c, d)| {
+                Ok(OpenAmount {
+                    amount: Money::parse(&a, &c).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    close_date: d.parse().map_err(|_| StoreError::Corrupt(format!("bad date {d}")))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn account_count(&self, viewer: &Viewer) -> Result<i64> {
+        let mut w = Where::default();
+        w.visible("a.owner_id", viewer);
+        let sql = format!("SELECT COUNT(*) FROM accounts a WHERE {}", w.sql());
+        Ok(dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), w.args).fetch_one(p).await?))
+    }
+}

@@ -1,0 +1,192 @@
+# salesops — English. Keys are shared by nl, da and pl; a test fails if any locale misses one.
+
+## Navigation
+nav-menu = Menu
+nav-home = Today
+nav-accounts = Accounts
+nav-opportunities = Opportunities
+nav-admin = Administration
+nav-users = Users
+nav-organisation = Organisation
+nav-currencies = Currencies
+nav-audit = Audit log
+nav-you = You
+nav-settings = Settings
+nav-api = API
+sign-in = Sign in
+sign-out = Sign out
+sign-in-intro = Sales & commercial operations. Sign in with your work e-mail.
+
+## Roles
+role-head-of-commercial-ops = Head of Commercial Operations
+role-sales-ops-manager = Sales Operations Manager
+role-marketing-ops = Marketing Operations Manager
+role-customer-success-ops = Customer Success Operations Manager
+role-data-analyst = Data Analyst
+role-crm-admin = CRM Administrator
+role-sales-manager = Sales Manager
+role-sales-rep = Sales Rep
+role-finance = Finance
+
+## Common
+search = Search
+all = All
+apply = Apply
+save = Save
+previous = Previous
+next = Next
+export-csv = Export CSV
+go-back = Go back
+nothing-here = Nothing here yet.
+active = Active
+inactive = Inactive
+local-time = local time
+rows-count = { $count ->
+    [one] { $shown } row
+   *[other] { $shown } rows
+}
+page-range = { $from }–{ $to } of { $total }
+count-all = Count all
+rows-count-more = more than { $count } rows
+page-range-more = { $from }–{ $to } of more than { $total }
+flash-saved = Saved.
+flash-done = Done.
+flash-password-changed = Your password was changed. Other sessions were signed out.
+flash-token-revoked = The token was revoked.
+
+## Columns and fields
+col-name = Name
+col-account = Account
+col-opportunity = Opportunity
+col-owner = Owner
+col-stage = Stage
+col-status = Status
+col-amount = Amount
+col-close-date = Close date
+col-region = Region
+col-country = Country
+col-industry = Industry
+col-employees = Employees
+col-role = Role
+col-team = Team
+col-manager = Manager
+col-probability = Probability
+col-pipeline = Pipeline
+col-forecast-category = Forecast category
+field-email = E-mail
+field-password = Password
+field-current-password = Current password
+field-new-password = New password
+field-initial-password = Initial password
+field-time-zone = Time zone
+field-language = Language
+field-currency = Currency
+field-code = Code
+field-postal-code = Postal code
+field-created = Created
+field-updated = Updated
+stage-kind-open = Open
+stage-kind-won = Won
+stage-kind-lost = Lost
+forecast-pipeline = Pipeline
+forecast-best-case = Best case
+forecast-commit = Commit
+forecast-closed = Closed
+forecast-omitted = Omitted
+
+## Home
+home-greeting = Good to see you, { $name }
+home-open-opportunities = Open opportunities
+home-open-pipeline = Open pipeline
+home-closing-this-month = Closing this month
+home-accounts = Accounts
+home-next-closing = Next to close
+scope-own = Your own records
+scope-team = You and your team
+scope-all = The whole company
+in-reporting-currency = In reporting currency
+no-fx-rate = no exchange rate
+
+## Administration
+user-new = New user
+audit-history = History
+regions = Regions
+teams = Teams
+region-add = Add region
+team-add = Add team
+reporting-currency = Reporting currency
+fx-rates = Exchange rates
+fx-from = From
+fx-to = To
+fx-valid-from = Valid from
+fx-rate = Rate
+fx-latest-note = The 60 newest rates are shown; a rate holds from its date until the next one. All rates are in the API.
+audit-intro = Every change, who made it, when and from where. The log cannot be edited.
+audit-when = When
+audit-who = Who
+audit-action = Action
+audit-entity = Record
+audit-entity-id = Record id
+audit-actor-id = User id
+audit-from = From
+audit-before = Before
+audit-after = After
+audit-system = system
+audit-token = API token
+
+## Settings
+preferences = Preferences
+change-password = Change password
+api-tokens = API tokens
+token-scope = Scope
+scope-read = Read only
+scope-write = Read and write
+token-days = Valid for (days)
+token-create = Create token
+token-created = Your new API token
+token-shown-once = Copy it now: it is shown only once and stored only as a hash.
+token-prefix = Token
+token-expires = Expires
+token-last-used = Last used
+token-revoke = Revoke
+token-revoked = Revoked or expired
+
+## API
+api-intro = A JSON API for everything in the UI. The machine-readable OpenAPI 3.1 document:
+api-method = Method
+api-path = Path
+api-summary = Description
+
+## Errors
+error-not-found = Not found
+error-not-found-detail = This record does not exist, or you do not have access to it.
+error-forbidden = Not allowed
+error-forbidden-detail = Your role does not allow this.
+error-invalid = Please check your input
+error-internal = Something went wrong
+error-internal-detail = An internal error occurred. It has been logged.
+error-bad-credentials = Invalid e-mail or password.
+error-form-expired = The form expired. Please try again.
+error-rate-limited = Too many attempts. Try again in { $seconds } seconds.
+
+## Audit vocabulary
+audit-action-create = created
+audit-action-update = changed
+audit-action-sign-in = signed in
+audit-action-sign-out = signed out
+audit-action-change-password = changed password
+audit-action-revoke = revoked
+audit-action-set = set
+audit-action-export = exported
+audit-action-bulk-load = bulk load
+audit-entity-user = user
+audit-entity-team = team
+audit-entity-region = region
+audit-entity-session = session of user
+audit-entity-api-token = API token
+audit-entity-fx-rate = exchange rate
+audit-entity-setting = setting
+audit-entity-company = company data
+audit-entity-audit-log = audit log
+audit-entity-accounts = accounts
+audit-entity-opportunities = opportunities

@@ -1,0 +1,194 @@
+# salesops — polski. Klucze są wspólne dla nl, da i pl; test kończy się błędem, jeśli w którymś języku brakuje klucza.
+
+## Nawigacja
+nav-menu = Menu
+nav-home = Dziś
+nav-accounts = Klienci
+nav-opportunities = Szanse sprzedaży
+nav-admin = Administracja
+nav-users = Użytkownicy
+nav-organisation = Organizacja
+nav-currencies = Waluty
+nav-audit = Dziennik audytu
+nav-you = Ty
+nav-settings = Ustawienia
+nav-api = API
+sign-in = Zaloguj się
+sign-out = Wyloguj się
+sign-in-intro = Sprzedaż i operacje handlowe. Zaloguj się służbowym adresem e-mail.
+
+## Role
+role-head-of-commercial-ops = Dyrektor ds. operacji handlowych
+role-sales-ops-manager = Kierownik ds. operacji sprzedażowych
+role-marketing-ops = Kierownik ds. operacji marketingowych
+role-customer-success-ops = Kierownik ds. operacji Customer Success
+role-data-analyst = Analityk danych
+role-crm-admin = Administrator CRM
+role-sales-manager = Kierownik sprzedaży
+role-sales-rep = Przedstawiciel handlowy
+role-finance = Finanse
+
+## Wspólne
+search = Szukaj
+all = Wszystkie
+apply = Zastosuj
+save = Zapisz
+previous = Poprzednia
+next = Następna
+export-csv = Eksportuj CSV
+go-back = Wróć
+nothing-here = Na razie nic tu nie ma.
+active = Aktywny
+inactive = Nieaktywny
+local-time = czas lokalny
+rows-count = { $count ->
+    [one] { $shown } wiersz
+    [few] { $shown } wiersze
+    [many] { $shown } wierszy
+   *[other] { $shown } wiersza
+}
+page-range = { $from }–{ $to } z { $total }
+count-all = Policz wszystkie
+rows-count-more = ponad { $count } wierszy
+page-range-more = { $from }–{ $to } z ponad { $total }
+flash-saved = Zapisano.
+flash-done = Gotowe.
+flash-password-changed = Twoje hasło zostało zmienione. Pozostałe sesje zostały wylogowane.
+flash-token-revoked = Token został unieważniony.
+
+## Kolumny i pola
+col-name = Nazwa
+col-account = Klient
+col-opportunity = Szansa sprzedaży
+col-owner = Właściciel
+col-stage = Etap
+col-status = Status
+col-amount = Kwota
+col-close-date = Data zamknięcia
+col-region = Region
+col-country = Kraj
+col-industry = Branża
+col-employees = Liczba pracowników
+col-role = Rola
+col-team = Zespół
+col-manager = Przełożony
+col-probability = Prawdopodobieństwo
+col-pipeline = Lejek
+col-forecast-category = Kategoria prognozy
+field-email = E-mail
+field-password = Hasło
+field-current-password = Obecne hasło
+field-new-password = Nowe hasło
+field-initial-password = Hasło początkowe
+field-time-zone = Strefa czasowa
+field-language = Język
+field-currency = Waluta
+field-code = Kod
+field-postal-code = Kod pocztowy
+field-created = Utworzono
+field-updated = Zaktualizowano
+stage-kind-open = Otwarta
+stage-kind-won = Wygrana
+stage-kind-lost = Przegrana
+forecast-pipeline = Lejek
+forecast-best-case = Najlepszy scenariusz
+forecast-commit = Pewne
+forecast-closed = Zamknięte
+forecast-omitted = Pominięte
+
+## Strona główna
+home-greeting = Miło Cię widzieć, { $name }
+home-open-opportunities = Otwarte szanse sprzedaży
+home-open-pipeline = Otwarty lejek
+home-closing-this-month = Zamykane w tym miesiącu
+home-accounts = Klienci
+home-next-closing = Najbliższe zamknięcia
+scope-own = Twoje własne rekordy
+scope-team = Ty i Twój zespół
+scope-all = Cała firma
+in-reporting-currency = W walucie raportowania
+no-fx-rate = brak kursu wymiany
+
+## Administracja
+user-new = Nowy użytkownik
+audit-history = Historia
+regions = Regiony
+teams = Zespoły
+region-add = Dodaj region
+team-add = Dodaj zespół
+reporting-currency = Waluta raportowania
+fx-rates = Kursy walut
+fx-from = Z
+fx-to = Na
+fx-valid-from = Obowiązuje od
+fx-rate = Kurs
+fx-latest-note = Wyświetlanych jest 60 najnowszych kursów; kurs obowiązuje od swojej daty do następnego. Wszystkie kursy są dostępne w API.
+audit-intro = Każda zmiana: kto jej dokonał, kiedy i skąd. Dziennika nie można edytować.
+audit-when = Kiedy
+audit-who = Kto
+audit-action = Operacja
+audit-entity = Rekord
+audit-entity-id = ID rekordu
+audit-actor-id = ID użytkownika
+audit-from = Skąd
+audit-before = Przed
+audit-after = Po
+audit-system = system
+audit-token = Token API
+
+## Ustawienia
+preferences = Preferencje
+change-password = Zmień hasło
+api-tokens = Tokeny API
+token-scope = Uprawnienia
+scope-read = Tylko odczyt
+scope-write = Odczyt i zapis
+token-days = Ważny przez (dni)
+token-create = Utwórz token
+token-created = Twój nowy token API
+token-shown-once = Skopiuj go teraz: jest wyświetlany tylko raz i przechowywany wyłącznie jako skrót (hash).
+token-prefix = Token
+token-expires = Wygasa
+token-last-used = Ostatnio użyty
+token-revoke = Unieważnij
+token-revoked = Unieważniony lub wygasły
+
+## API
+api-intro = API JSON do wszystkiego, co jest dostępne w interfejsie. Dokument OpenAPI 3.1 w formacie do odczytu maszynowego:
+api-method = Metoda
+api-path = Ścieżka
+api-summary = Opis
+
+## Błędy
+error-not-found = Nie znaleziono
+error-not-found-detail = Ten rekord nie istnieje lub nie masz do niego dostępu.
+error-forbidden = Brak uprawnień
+error-forbidden-detail = Twoja rola na to nie pozwala.
+error-invalid = Sprawdź wprowadzone dane
+error-internal = Coś poszło nie tak
+error-internal-detail = Wystąpił błąd wewnętrzny. Został zarejestrowany.
+error-bad-credentials = Nieprawidłowy e-mail lub hasło.
+error-form-expired = Formularz wygasł. Spróbuj ponownie.
+error-rate-limited = Zbyt wiele prób. Spróbuj ponownie za { $seconds } s.
+
+## Słownik audytu
+audit-action-create = utworzono
+audit-action-update = zmieniono
+audit-action-sign-in = zalogowano
+audit-action-sign-out = wylogowano
+audit-action-change-password = zmieniono hasło
+audit-action-revoke = unieważniono
+audit-action-set = ustawiono
+audit-action-export = wyeksportowano
+audit-action-bulk-load = import zbiorczy
+audit-entity-user = użytkownik
+audit-entity-team = zespół
+audit-entity-region = region
+audit-entity-session = sesja użytkownika
+audit-entity-api-token = token API
+audit-entity-fx-rate = kurs walutowy
+audit-entity-setting = ustawienie
+audit-entity-company = dane firmy
+audit-entity-audit-log = dziennik audytu
+audit-entity-accounts = klienci
+audit-entity-opportunities = szanse sprzedaży

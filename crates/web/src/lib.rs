@@ -1,0 +1,267 @@
+//! HTTP for salesops: the axum [`router`] with server-rendered pages, the JSON API under
+//! `/api/v1` with its OpenAPI document, health and metrics endpoints, and [`serve`] with
+//! graceful shutdown. Only this crate knows HTTP and JSON.
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+pub mod i18n;
+mod metrics;
+mod pages;
+mod pages_admin;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+pub use auth::{SESSION_COOKIE, session_cookie};
+pub use error::ErrorBody;
+pub use metrics::Metrics;
+
+/// Shared by every handler; holds no per-user state (that is all in the database).
+#[derive(Clone)]
+pub struct AppState {
+    pub app: app::App,
+    pub metrics: Arc<Metrics>,
+    /// Read the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(app: app::App) -> AppState {
+        AppState { app, metrics: Arc::new(Metrics::default()), trust_proxy: false, secure_cookies: false }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "salesops API", description = "Sales & commercial operations platform. Authenticate with `Authorization: Bearer <token>` (create tokens under Settings), or with the session cookie plus an `X-CSRF-Token` header for unsafe methods. Errors are `{code, message, field?}`."),
+    paths(
+        api::me, api::change_password, api::tokens, api::token_create, api::token_revoke,
+        api::users, api::user, api::user_create, api::user_update,
+        api::teams, api::team_create, api::team_update, api::regions, api::region_create, api::region_update,
+        api::currencies, api::fx_rates, api::fx_rate_set, api::reporting_currency,
+        api::audit, api::accounts, api::account, api::opportunities, api::opportunity, api::pipelines,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+/// The OpenAPI 3.1 document as JSON.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+struct ApiDocsPage {
+    shell: pages::Shell,
+    endpoints: Vec<(String, String, String)>,
+}
+
+async fn api_docs(auth::PageAuth(p): auth::PageAuth) -> Response {
+    let doc = ApiDoc::openapi();
+    let mut endpoints = vec![];
+    for (path, item) in doc.paths.paths.iter() {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (m, op) in ops {
+            if let Some(op) = op {
+                let summary = op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default();
+                endpoints.push((m.to_string(), path.clone(), summary));
+            }
+        }
+    }
+    pages::render(&ApiDocsPage { shell: pages::shell(&p, "api"), endpoints })
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    match s.app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Prometheus metrics; needs a token or session of a role that may read the audit log.
+async fn metrics_endpoint(
+    State(s): State<AppState>,
+    auth::ApiAuth(p): auth::ApiAuth,
+) -> Result<Response, error::ApiError> {
+    p.require(model::Permission::ReadAudit)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(s.app.store.pool_stats()))
+        .into_response())
+}
+
+async fn static_css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn static_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/favicon.svg"),
+    )
+        .into_response()
+}
+
+async fn page_not_found(auth::PageAuth(p): auth::PageAuth) -> Response {
+    pages::PageError::new(app::AppError::NotFound, Some(&p)).into_response()
+}
+
+/// Security headers on every response.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/me", get(api::me))
+        .route("/password", post(api::change_password))
+        .route("/tokens", get(api::tokens).post(api::token_create))
+        .route("/tokens/{id}", axum::routing::delete(api::token_revoke))
+        .route("/users", get(api::users).post(api::user_create))
+        .route("/users/{id}", get(api::user).patch(api::user_update))
+        .route("/teams", get(api::teams).post(api::team_create))
+        .route("/teams/{id}", axum::routing::patch(api::team_update))
+        .route("/regions", get(api::regions).post(api::region_create))
+        .route("/regions/{id}", axum::routing::patch(api::region_update))
+        .route("/currencies", get(api::currencies))
+        .route("/fx-rates", get(api::fx_rates).post(api::fx_rate_set))
+        .route("/settings/reporting-currency", axum::routing::put(api::reporting_currency))
+        .route("/audit", get(api::audit))
+        .route("/accounts", get(api::accounts))
+        .route("/accounts/{id}", get(api::account))
+        .route("/opportunities", get(api::opportunities))
+        .route("/opportunities/{id}", get(api::opportunity))
+        .route("/pipelines", get(api::pipelines))
+        .fallback(api::not_found);
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/accounts", get(pages::accounts))
+        .route("/accounts/{id}", get(pages::account))
+        .route("/opportunities", get(pages::opportunities))
+        .route("/opportunities/{id}", get(pages::opportunity))
+        .route("/admin/users", get(pages_admin::users))
+        .route("/admin/users/new", get(pages_admin::user_new).post(pages_admin::user_create))
+        .route("/admin/users/{id}", get(pages_admin::user_edit).post(pages_admin::user_update))
+        .route("/admin/organisation", get(pages_admin::organisation))
+        .route("/admin/regions", post(pages_admin::region_create))
+        .route("/admin/teams", post(pages_admin::team_create))
+        .route("/admin/currencies", get(pages_admin::currencies))
+        .route("/admin/fx-rates", post(pages_admin::fx_rate_create))
+        .route("/admin/reporting-currency", post(pages_admin::reporting_currency))
+        .route("/admin/audit", get(pages_admin::audit))
+        .route("/settings", get(pages_admin::settings))
+        .route("/settings/preferences", post(pages_admin::preferences))
+        .route("/settings/password", post(pages_admin::password))
+        .route("/settings/tokens", post(pages_admin::token_create))
+        .route("/settings/tokens/{id}/revoke", post(pages_admin::token_revoke))
+        .route("/api/docs", get(api_docs))
+        .route("/api/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_endpoint))
+        .route("/static/app.css", get(static_css))
+        .route("/static/app.js", get(static_js))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
+        .nest("/api/v1", api)
+        .fallback(page_not_found)
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops accepting and finishes requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,14 @@
+//! Integration tests for the web crate: HTTP through `Router::oneshot` against a real store.
+//! Every test in `both!` runs on SQLite, and on PostgreSQL when `SALESOPS_TEST_PG_URL` is set
+//! (each test in its own schema). Browser tests drive headless Chromium via chromedriver.
+
+mod admin;
+mod api_errors;
+mod auth;
+mod backup;
+mod browser;
+mod helpers;
+mod ops;
+mod visibility;
+
+pub use helpers::*;
