@@ -41,6 +41,11 @@ pub async fn load_demo(
         pipelines: &company.pipelines,
         accounts: &company.accounts,
         opportunities: &company.opportunities,
+        stage_history: &company.stage_history,
+        loss_reasons: &company.loss_reasons,
+        contacts: &company.contacts,
+        leads: &company.leads,
+        activities: &company.activities,
         now,
     };
     on_total(set.row_count());

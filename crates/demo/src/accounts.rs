@@ -156,6 +156,9 @@ pub(crate) fn build(sizes: &Sizes, org: &Org, cal: &Calendar, rng: &mut DemoRng)
             parent_id: parent.map(|p| accounts[p].id),
             currency: org.regions[region].currency,
             created_at: cal.timestamp(cal.second(day, second)),
+            external_id: None,
+            domain: model::dedupe::domain_key(&format!("{}.{}", slug(&short), country.code.to_lowercase())),
+            phone: None,
         });
         if parent.is_none() {
             top_level[region].push(i);
@@ -348,4 +351,9 @@ mod tests {
         assert_eq!(claim_numbered(&mut names, "Stad Gent".into()), "Stad Gent 2");
         assert_eq!(capitalised("van Dijk"), "Van Dijk");
     }
+}
+
+/// A web-domain label from a company name: "Bakkerij de Vries" -> "bakkerijdevries".
+fn slug(name: &str) -> String {
+    model::dedupe::company_key(name).chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod calendar;
+mod crm;
 mod data;
 mod fx;
 mod opportunities;
@@ -23,7 +24,10 @@ mod random;
 pub use org::login_email;
 
 use jiff::civil::Date;
-use model::{Account, Currency, Email, FxRate, Opportunity, Pipeline, Region, Role, Team, User, UserId};
+use model::{
+    Account, Activity, Contact, Currency, Email, FxRate, Lead, LossReason, LossReasonId, Opportunity, Pipeline, Region,
+    Role, StageChange, Team, User, UserId,
+};
 
 /// The password of every demo login.
 pub const DEMO_PASSWORD: &str = "salesops-demo";
@@ -60,10 +64,26 @@ impl Scale {
 
     pub(crate) fn sizes(self) -> Sizes {
         match self {
-            Scale::Small => Sizes { reps: 20, accounts: 400, opportunities: 3_000, ops_staff: [1; 6] },
-            Scale::Medium => Sizes { reps: 200, accounts: 8_000, opportunities: 50_000, ops_staff: [3, 2, 3, 2, 2, 2] },
+            Scale::Small => {
+                Sizes { reps: 20, accounts: 400, opportunities: 3_000, leads: 600, activities: 6_000, ops_staff: [1; 6] }
+            }
+            Scale::Medium => Sizes {
+                reps: 200,
+                accounts: 8_000,
+                opportunities: 50_000,
+                leads: 12_000,
+                activities: 100_000,
+                ops_staff: [3, 2, 3, 2, 2, 2],
+            },
             Scale::Large => {
-                Sizes { reps: 2_000, accounts: 100_000, opportunities: 1_000_000, ops_staff: [12, 8, 15, 6, 3, 6] }
+                Sizes {
+                reps: 2_000,
+                accounts: 100_000,
+                opportunities: 1_000_000,
+                leads: 150_000,
+                activities: 1_000_000,
+                ops_staff: [12, 8, 15, 6, 3, 6],
+            }
             }
         }
     }
@@ -75,6 +95,8 @@ pub(crate) struct Sizes {
     pub reps: usize,
     pub accounts: usize,
     pub opportunities: usize,
+    pub leads: usize,
+    pub activities: usize,
     /// Head-office staff per role, in the order of `org::OPS_ROLES`.
     pub ops_staff: [usize; 6],
 }
@@ -94,6 +116,13 @@ pub struct Company {
     /// Parents come before their children.
     pub accounts: Vec<Account>,
     pub opportunities: Vec<Opportunity>,
+    /// Every stage change of every opportunity, in opportunity order then time.
+    pub stage_history: Vec<StageChange>,
+    pub loss_reasons: Vec<LossReason>,
+    pub contacts: Vec<Contact>,
+    pub leads: Vec<Lead>,
+    /// In time order.
+    pub activities: Vec<Activity>,
     /// Monthly rates from DKK, PLN, GBP and USD to EUR.
     pub fx_rates: Vec<FxRate>,
 }
@@ -115,8 +144,15 @@ pub fn generate(scale: Scale, seed: u64, today: Date) -> Company {
     let org = org::build(&sizes, &mut random::stream(seed, 1));
     let pipelines = pipelines::build();
     let accs = accounts::build(&sizes, &org, &cal, &mut random::stream(seed, 2));
-    let opportunities = opportunities::build(&sizes, &org, &accs, &pipelines, &cal, &mut random::stream(seed, 3));
+    let (opportunities, stage_history) =
+        opportunities::build(&sizes, &org, &accs, &pipelines, &cal, &mut random::stream(seed, 3));
     let fx_rates = fx::build(&cal, &mut random::stream(seed, 4));
+    let crm = crm::build(&sizes, &accs, &opportunities, &stage_history, &cal, &mut random::stream(seed, 5));
+    let loss_reasons = opportunities::LOSS_REASONS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| LossReason { id: LossReasonId(i as i64 + 1), name: name.to_string(), active: true })
+        .collect();
     Company {
         reporting_currency: Currency::EUR,
         regions: org.regions,
@@ -126,6 +162,11 @@ pub fn generate(scale: Scale, seed: u64, today: Date) -> Company {
         pipelines,
         accounts: accs.accounts,
         opportunities,
+        stage_history,
+        loss_reasons,
+        contacts: crm.contacts,
+        leads: crm.leads,
+        activities: crm.activities,
         fx_rates,
     }
 }
@@ -164,5 +205,27 @@ mod tests {
         assert_eq!(medium.opportunities.len(), 50_000);
         // Teams of about eight.
         assert!((25..=30).contains(&medium.teams.len()), "{} teams", medium.teams.len());
+    }
+
+    #[test]
+    fn stage_history_leads_to_the_current_stage_in_time_order() {
+        let c = generate(Scale::Small, 3, jiff::civil::date(2026, 5, 1));
+        let mut last: Vec<Option<&StageChange>> = vec![None; c.opportunities.len()];
+        for h in &c.stage_history {
+            let i = (h.opportunity_id.0 - 1) as usize;
+            assert_eq!(h.from_stage_id, last[i].map(|p| p.to_stage_id), "{h:?} continues from the previous stage");
+            if let Some(p) = last[i] {
+                assert!(p.at <= h.at, "history of {} runs forward", h.opportunity_id);
+            }
+            last[i] = Some(h);
+        }
+        for (o, l) in c.opportunities.iter().zip(&last) {
+            let l = l.expect("every opportunity has history");
+            assert_eq!((l.to_stage_id, l.at), (o.stage_id, o.stage_entered_at));
+        }
+        let lost = c.opportunities.iter().filter(|o| o.loss_reason_id.is_some()).count();
+        assert!(lost > 300, "{lost} lost deals carry a reason");
+        assert!(c.leads.iter().any(|l| l.status == model::LeadStatus::Nurture));
+        assert!(c.activities.windows(2).all(|w| w[0].at <= w[1].at));
     }
 }

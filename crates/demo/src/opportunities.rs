@@ -2,7 +2,7 @@
 //! mostly closed with a win rate that depends on region and rep, the rest open in a funnel that
 //! thins out towards the later stages.
 
-use model::{ForecastCategory, Money, Opportunity, OpportunityId, Pipeline};
+use model::{ForecastCategory, LossReasonId, Money, Opportunity, OpportunityId, Pipeline, StageChange, StageId};
 use rand::Rng;
 use rust_decimal::Decimal;
 
@@ -31,7 +31,7 @@ pub(crate) fn build(
     pipelines: &[Pipeline],
     cal: &Calendar,
     rng: &mut DemoRng,
-) -> Vec<Opportunity> {
+) -> (Vec<Opportunity>, Vec<StageChange>) {
     let today = cal.today();
     let end_of_today = cal.end_of_today();
     let new_business = StageSet::of(&pipelines[0]);
@@ -57,6 +57,7 @@ pub(crate) fn build(
     slots.sort_unstable();
 
     let mut out = Vec::with_capacity(slots.len());
+    let mut history = Vec::with_capacity(slots.len() * 3);
     for (i, (day, second, a)) in slots.into_iter().enumerate() {
         let account = &accs.accounts[a as usize];
         let meta = &accs.meta[a as usize];
@@ -88,7 +89,8 @@ pub(crate) fn build(
         let amount = Money::new(round_amount(rng, eur * region.currency_scale), account.currency);
 
         let created = cal.second(day, second);
-        let (stage_id, forecast_category, updated) = if close < today && rng.random_bool(CLOSED_WHEN_DUE) {
+        // How far through the open stages the deal got before its current stage.
+        let (stage_id, forecast_category, updated, reached) = if close < today && rng.random_bool(CLOSED_WHEN_DUE) {
             let p = if is_renewal {
                 (RENEWAL_RATE * (0.8 + 0.2 * seller.skill)).clamp(0.3, 0.97)
             } else {
@@ -98,9 +100,10 @@ pub(crate) fn build(
             };
             let closed_at = cal.second(close, rng.random_range(WORK_START..=WORK_END));
             if rng.random_bool(p) {
-                (stages.won, ForecastCategory::Closed, closed_at)
+                (stages.won, ForecastCategory::Closed, closed_at, stages.open.len())
             } else {
-                (stages.lost, ForecastCategory::Omitted, closed_at)
+                let reached = sample_index(rng, &stages.open_weights) + 1;
+                (stages.lost, ForecastCategory::Omitted, closed_at, reached)
             }
         } else {
             let k = sample_index(rng, &stages.open_weights);
@@ -120,8 +123,43 @@ pub(crate) fn build(
             };
             let span = (end_of_today - created) as f64;
             let touched = created + (span * rng.random::<f64>().sqrt()) as i64;
-            (stage_id, forecast, touched.min(end_of_today))
+            (stage_id, forecast, touched.min(end_of_today), k)
         };
+        let id = OpportunityId(i as i64 + 1);
+        // The way here: the open stages in order, then the current stage, spread over the
+        // deal's life with the later stages taking a little longer each.
+        let mut path: Vec<StageId> = stages.open[..reached.min(stages.open.len())].iter().map(|s| s.0).collect();
+        if path.last() != Some(&stage_id) {
+            path.push(stage_id);
+        }
+        let span = (updated - created).max(0) as f64;
+        let mut from = None;
+        let mut entered = created;
+        for (n, to) in path.iter().enumerate() {
+            let at = if n == 0 {
+                created
+            } else if n == path.len() - 1 {
+                updated.max(entered)
+            } else {
+                let share = (n as f64 / (path.len() - 1) as f64).powf(0.8);
+                (created + (span * share * rng.random_range(0.85..1.0)) as i64).max(entered)
+            };
+            entered = at;
+            history.push(StageChange {
+                opportunity_id: id,
+                from_stage_id: from,
+                to_stage_id: *to,
+                at: cal.timestamp(at),
+                actor_user_id: Some(org.users[owner].id),
+            });
+            from = Some(*to);
+        }
+        let is_lost = stage_id == stages.lost;
+        let loss_reason_id = (is_lost && !is_renewal).then(|| LossReasonId(sample_index(rng, &LOSS_WEIGHTS) as i64 + 1));
+        let open = stage_id != stages.won && !is_lost;
+        let next_step = (open && rng.random_bool(0.75)).then(|| pick(rng, &NEXT_STEPS).to_string());
+        let lead_source = Some(pick(rng, &LEAD_SOURCES).to_string());
+        let engaged_on = rng.random_bool(0.6).then(|| cal.date(day.saturating_sub(rng.random_range(0..=21))));
 
         let name = if is_renewal {
             format!("{} — {} {}", meta.short, pick(rng, &RENEWALS), close_date.year())
@@ -130,7 +168,7 @@ pub(crate) fn build(
         };
 
         out.push(Opportunity {
-            id: OpportunityId(i as i64 + 1),
+            id,
             name,
             account_id: account.id,
             owner_id: org.users[owner].id,
@@ -141,10 +179,25 @@ pub(crate) fn build(
             forecast_category,
             created_at: cal.timestamp(created),
             updated_at: cal.timestamp(updated),
+            external_id: None,
+            probability: None,
+            loss_reason_id,
+            lead_source,
+            next_step,
+            engaged_on,
+            stage_entered_at: cal.timestamp(entered),
         });
     }
-    out
+    (out, history)
 }
+
+/// The managed loss reasons, in id order, and how often each is picked.
+pub(crate) const LOSS_REASONS: [&str; 6] =
+    ["Price", "Chose a competitor", "No budget", "No decision", "Timing", "Missing functionality"];
+const LOSS_WEIGHTS: [f64; 6] = [30.0, 25.0, 15.0, 15.0, 10.0, 5.0];
+pub(crate) const LEAD_SOURCES: [&str; 6] = ["Website", "Referral", "Trade fair", "Cold call", "Partner", "Webinar"];
+const NEXT_STEPS: [&str; 5] =
+    ["Send proposal", "Demo with the team", "Call the decision maker", "Site visit", "Agree on the contract"];
 
 fn sample_index(rng: &mut DemoRng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();

@@ -4,23 +4,23 @@
 use model::{ForecastCategory, Pipeline, PipelineId, Stage, StageId, StageKind};
 
 /// (name, probability, kind) per stage, in order.
-type StageDef = (&'static str, i32, StageKind);
+type StageDef = (&'static str, i32, StageKind, &'static str);
 
 const NEW_BUSINESS: [StageDef; 7] = [
-    ("Prospecting", 10, StageKind::Open),
-    ("Qualification", 20, StageKind::Open),
-    ("Needs analysis", 40, StageKind::Open),
-    ("Proposal", 60, StageKind::Open),
-    ("Negotiation", 80, StageKind::Open),
-    ("Closed won", 100, StageKind::Won),
-    ("Closed lost", 0, StageKind::Lost),
+    ("Prospecting", 10, StageKind::Open, ""),
+    ("Qualification", 20, StageKind::Open, "next_step"),
+    ("Needs analysis", 40, StageKind::Open, ""),
+    ("Proposal", 60, StageKind::Open, "amount,close_date"),
+    ("Negotiation", 80, StageKind::Open, ""),
+    ("Closed won", 100, StageKind::Won, ""),
+    ("Closed lost", 0, StageKind::Lost, ""),
 ];
 
 const RENEWAL: [StageDef; 4] = [
-    ("Renewal due", 50, StageKind::Open),
-    ("Renewal negotiation", 75, StageKind::Open),
-    ("Renewed", 100, StageKind::Won),
-    ("Churned", 0, StageKind::Lost),
+    ("Renewal due", 50, StageKind::Open, ""),
+    ("Renewal negotiation", 75, StageKind::Open, ""),
+    ("Renewed", 100, StageKind::Won, ""),
+    ("Churned", 0, StageKind::Lost, ""),
 ];
 
 pub(crate) fn build() -> Vec<Pipeline> {
@@ -33,10 +33,18 @@ pub(crate) fn build() -> Vec<Pipeline> {
             let stages = defs
                 .iter()
                 .enumerate()
-                .map(|(pos, &(stage_name, probability, kind))| {
+                .map(|(pos, &(stage_name, probability, kind, exit))| {
                     let id = StageId(next_stage);
                     next_stage += 1;
-                    Stage { id, pipeline_id, name: stage_name.to_string(), position: pos as i32 + 1, probability, kind }
+                    Stage {
+                        id,
+                        pipeline_id,
+                        name: stage_name.to_string(),
+                        position: pos as i32 + 1,
+                        probability,
+                        kind,
+                        exit_criteria: Stage::parse_exit_criteria(exit).expect("demo exit criteria are valid"),
+                    }
                 })
                 .collect();
             Pipeline { id: pipeline_id, name: name.to_string(), stages }

@@ -16,4 +16,18 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, TeamId, RegionId, AccountId, OpportunityId, PipelineId, StageId, ApiTokenId, AuditId);
+id_type!(
+    UserId,
+    TeamId,
+    RegionId,
+    AccountId,
+    OpportunityId,
+    PipelineId,
+    StageId,
+    ApiTokenId,
+    AuditId,
+    LossReasonId,
+    ContactId,
+    LeadId,
+    ActivityId,
+);

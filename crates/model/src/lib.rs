@@ -7,6 +7,7 @@
 //! Main types: [`Role`] and its [`Visibility`], [`Money`] / [`Currency`] / [`FxTable`],
 //! [`Locale`] with per-locale number, money and date formatting, and the newtype ids.
 
+pub mod dedupe;
 mod format;
 mod ids;
 mod money;

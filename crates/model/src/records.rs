@@ -6,8 +6,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AccountId, Currency, Email, Locale, Money, OpportunityId, PipelineId, RegionId, Role, StageId, TeamId,
-    TimeZoneName, UserId, ValueError,
+    AccountId, ActivityId, ContactId, Currency, Email, LeadId, Locale, LossReasonId, Money, OpportunityId, PipelineId,
+    RegionId, Role, StageId, TeamId, TimeZoneName, UserId, ValueError,
 };
 
 /// A market the company sells in (Benelux, Nordics, Poland, ...).
@@ -76,6 +76,30 @@ pub struct Stage {
     /// Win probability in percent (0..=100).
     pub probability: i32,
     pub kind: StageKind,
+    /// Opportunity fields that must be filled in to leave this stage (see [`EXIT_FIELDS`]).
+    pub exit_criteria: Vec<String>,
+}
+
+/// The opportunity fields a stage can require before an opportunity may leave it.
+pub const EXIT_FIELDS: &[&str] = &["amount", "close_date", "next_step", "engaged_on", "lead_source"];
+
+impl Stage {
+    /// Parses a comma-separated exit-criteria list, refusing unknown field names.
+    pub fn parse_exit_criteria(s: &str) -> Result<Vec<String>, ValueError> {
+        let mut out: Vec<String> = vec![];
+        for f in s.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            if !EXIT_FIELDS.contains(&f) {
+                return Err(ValueError::new(
+                    "exit_criteria",
+                    format!("'{f}' is not a field a stage can require (one of {})", EXIT_FIELDS.join(", ")),
+                ));
+            }
+            if !out.iter().any(|x| x == f) {
+                out.push(f.to_string());
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +161,11 @@ pub struct Account {
     pub parent_id: Option<AccountId>,
     pub currency: Currency,
     pub created_at: Timestamp,
+    /// The key of this account in the system it was imported from (idempotent re-imports).
+    pub external_id: Option<String>,
+    /// Web domain, normalised (lowercase, no scheme or `www.`): a duplicate-detection key.
+    pub domain: Option<String>,
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,4 +181,174 @@ pub struct Opportunity {
     pub forecast_category: ForecastCategory,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub external_id: Option<String>,
+    /// Percent; None means the stage's probability.
+    pub probability: Option<i32>,
+    pub loss_reason_id: Option<LossReasonId>,
+    pub lead_source: Option<String>,
+    pub next_step: Option<String>,
+    /// The day the buyer first engaged: the start of the sales cycle (created_at when None).
+    pub engaged_on: Option<Date>,
+    /// When the current stage was entered.
+    pub stage_entered_at: Timestamp,
+}
+
+/// One stage change of an opportunity (C2): the history behind time-in-stage, funnels and cycle
+/// length. The first entry of an opportunity has no `from_stage_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageChange {
+    pub opportunity_id: OpportunityId,
+    pub from_stage_id: Option<StageId>,
+    pub to_stage_id: StageId,
+    pub at: Timestamp,
+    pub actor_user_id: Option<UserId>,
+}
+
+/// A managed reason for losing an opportunity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossReason {
+    pub id: LossReasonId,
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub external_id: Option<String>,
+    pub account_id: Option<AccountId>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: String,
+    pub owner_id: UserId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub external_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: String,
+    pub campaign: String,
+    pub status: LeadStatus,
+    pub disqualify_reason: Option<String>,
+    pub owner_id: UserId,
+    pub created_at: Timestamp,
+    pub converted_at: Option<Timestamp>,
+    pub account_id: Option<AccountId>,
+    pub contact_id: Option<ContactId>,
+    pub opportunity_id: Option<OpportunityId>,
+}
+
+/// A call, e-mail, meeting, task, note or field visit. Calls carry a duration; visits an
+/// address and an outcome (not home, no interest, callback, sale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub external_id: Option<String>,
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub at: Timestamp,
+    pub duration_seconds: Option<i64>,
+    pub outcome: Option<String>,
+    pub address: Option<String>,
+    pub owner_id: UserId,
+    pub account_id: Option<AccountId>,
+    pub contact_id: Option<ContactId>,
+    pub lead_id: Option<LeadId>,
+    pub opportunity_id: Option<OpportunityId>,
+}
+
+/// The kinds of activity a rep logs (C1). `Visit` is a field visit (door-to-door, field sales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityKind {
+    Call,
+    Email,
+    Meeting,
+    Task,
+    Note,
+    Visit,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 6] = [
+        ActivityKind::Call,
+        ActivityKind::Email,
+        ActivityKind::Meeting,
+        ActivityKind::Task,
+        ActivityKind::Note,
+        ActivityKind::Visit,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Call => "call",
+            ActivityKind::Email => "email",
+            ActivityKind::Meeting => "meeting",
+            ActivityKind::Task => "task",
+            ActivityKind::Note => "note",
+            ActivityKind::Visit => "visit",
+        }
+    }
+    pub fn parse(s: &str) -> Result<ActivityKind, ValueError> {
+        ActivityKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| ValueError::new("kind", format!("'{s}' is not call, email, meeting, task, note or visit")))
+    }
+}
+
+/// Where a lead is in its lifecycle (L5). Nurture is the loop of the seeds: a lead that is not
+/// ready goes to nurture and can re-enter (back to `Working`) later; the history keeps every step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadStatus {
+    New,
+    Working,
+    Nurture,
+    Qualified,
+    Disqualified,
+    Converted,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 6] = [
+        LeadStatus::New,
+        LeadStatus::Working,
+        LeadStatus::Nurture,
+        LeadStatus::Qualified,
+        LeadStatus::Disqualified,
+        LeadStatus::Converted,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadStatus::New => "new",
+            LeadStatus::Working => "working",
+            LeadStatus::Nurture => "nurture",
+            LeadStatus::Qualified => "qualified",
+            LeadStatus::Disqualified => "disqualified",
+            LeadStatus::Converted => "converted",
+        }
+    }
+    pub fn parse(s: &str) -> Result<LeadStatus, ValueError> {
+        LeadStatus::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            ValueError::new("status", format!("'{s}' is not new, working, nurture, qualified, disqualified or converted"))
+        })
+    }
+    /// The lifecycle moves a user may make by hand (conversion has its own action).
+    pub fn can_move_to(self, to: LeadStatus) -> bool {
+        use LeadStatus::*;
+        match (self, to) {
+            (Converted, _) | (_, Converted) | (_, New) => false,
+            (a, b) if a == b => false,
+            _ => true,
+        }
+    }
 }

@@ -28,13 +28,20 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "pipelines",
     "stages",
+    "loss_reasons",
     "accounts",
     "opportunities",
+    "stage_history",
+    "contacts",
+    "leads",
+    "lead_history",
+    "activities",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the
 /// order of rows never breaks a foreign key.
-const LATE_COLUMNS: &[(&str, &str)] = &[("users", "manager_id"), ("accounts", "parent_id")];
+const LATE_COLUMNS: &[(&str, &str)] =
+    &[("users", "manager_id"), ("accounts", "parent_id"), ("leads", "merged_into_id")];
 
 const FORMAT: &str = "salesops-backup";
 const VERSION: i64 = 1;
@@ -202,7 +209,19 @@ impl Store {
         // Explicit rollback on failure: a dropped transaction's ROLLBACK is only sent when its
         // connection is next used, and until then it would keep the dropped indexes' locks.
         let restored: Result<BackupSummary> = async {
-            let indexes = self.drop_secondary_indexes(&mut tx, &["accounts", "opportunities", "audit_log"]).await?;
+            let indexes = self.drop_secondary_indexes(
+            &mut tx,
+            &[
+                "accounts",
+                "opportunities",
+                "audit_log",
+                "stage_history",
+                "contacts",
+                "leads",
+                "lead_history",
+                "activities",
+            ],
+        ).await?;
             match &mut tx {
                 Tx::Sqlite(t) => {
                     sqlx::query("DELETE FROM currencies").execute(&mut **t).await?;

@@ -2,7 +2,7 @@
 //! multi-row INSERTs and a progress callback. Also used by `restore`.
 
 use crate::{Arg, Backend, Result, Store, StoreError, bind_all, dispatch, micros};
-use model::{Account, Currency, FxRate, Opportunity, Pipeline, Region, Team, User};
+use model::{Account, Activity, Contact, Currency, FxRate, Lead, LossReason, Opportunity, Pipeline, Region, StageChange, Team, User};
 
 /// Everything a fresh company needs, borrowed from the caller.
 pub struct BulkSet<'a> {
@@ -17,6 +17,11 @@ pub struct BulkSet<'a> {
     pub pipelines: &'a [Pipeline],
     pub accounts: &'a [Account],
     pub opportunities: &'a [Opportunity],
+    pub stage_history: &'a [StageChange],
+    pub loss_reasons: &'a [LossReason],
+    pub contacts: &'a [Contact],
+    pub leads: &'a [Lead],
+    pub activities: &'a [Activity],
     /// Creation time for users and other rows without their own timestamp.
     pub now: jiff::Timestamp,
 }
@@ -203,7 +208,10 @@ impl Store {
         let now = micros(set.now);
         let mut tx = self.begin().await?;
         let loaded: Result<()> = async {
-        let indexes = self.drop_secondary_indexes(&mut tx, &["accounts", "opportunities"]).await?;
+        let indexes = self.drop_secondary_indexes(
+            &mut tx,
+            &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
+        ).await?;
         self.insert_batches(
             &mut tx,
             "settings",
@@ -306,7 +314,7 @@ impl Store {
         self.insert_batches(
             &mut tx,
             "stages",
-            &["id", "pipeline_id", "name", "position", "probability", "kind"],
+            &["id", "pipeline_id", "name", "position", "probability", "kind", "exit_criteria"],
             set.pipelines.iter().flat_map(|p| p.stages.iter()).map(|s| {
                 vec![
                     Arg::I64(s.id.0),
@@ -315,6 +323,7 @@ impl Store {
                     Arg::I64(s.position.into()),
                     Arg::I64(s.probability.into()),
                     Arg::Text(s.kind.as_str().into()),
+                    Arg::Text(s.exit_criteria.join(",")),
                 ]
             }),
             progress,
@@ -323,86 +332,71 @@ impl Store {
         self.insert_batches(
             &mut tx,
             "accounts",
-            &[
-                "id",
-                "name",
-                "industry",
-                "employees",
-                "country",
-                "region_id",
-                "city",
-                "postal_code",
-                "time_zone",
-                "owner_id",
-                "parent_id",
-                "currency",
-                "created_at",
-                "updated_at",
-            ],
-            set.accounts.iter().map(|a| {
-                vec![
-                    Arg::I64(a.id.0),
-                    Arg::Text(a.name.clone()),
-                    Arg::Text(a.industry.clone()),
-                    Arg::I64(a.employees.into()),
-                    Arg::Text(a.country.clone()),
-                    Arg::OptI64(a.region_id.map(|r| r.0)),
-                    Arg::Text(a.city.clone()),
-                    Arg::Text(a.postal_code.clone()),
-                    Arg::Text(a.time_zone.as_str().into()),
-                    Arg::I64(a.owner_id.0),
-                    Arg::OptI64(a.parent_id.map(|p| p.0)),
-                    Arg::Text(a.currency.code().into()),
-                    Arg::I64(micros(a.created_at)),
-                    Arg::I64(micros(a.created_at)),
-                ]
-            }),
+            crate::crm::ACCOUNT_COLUMNS,
+            set.accounts.iter().map(crate::crm::account_args),
+            progress,
+        )
+        .await?;
+        self.insert_batches(&mut tx, "loss_reasons", &["id", "name", "active"], set.loss_reasons.iter().map(|r| {
+            vec![Arg::I64(r.id.0), Arg::Text(r.name.clone()), Arg::Bool(r.active)]
+        }), progress).await?;
+        self.insert_batches(
+            &mut tx,
+            "opportunities",
+            crate::crm::OPPORTUNITY_COLUMNS,
+            set.opportunities.iter().map(crate::crm::opportunity_args),
             progress,
         )
         .await?;
         self.insert_batches(
             &mut tx,
-            "opportunities",
-            &[
-                "id",
-                "name",
-                "account_id",
-                "owner_id",
-                "pipeline_id",
-                "stage_id",
-                "amount",
-                "currency",
-                "close_date",
-                "forecast_category",
-                "created_at",
-                "updated_at",
-            ],
-            set.opportunities.iter().map(|o| {
-                vec![
-                    Arg::I64(o.id.0),
-                    Arg::Text(o.name.clone()),
-                    Arg::I64(o.account_id.0),
-                    Arg::I64(o.owner_id.0),
-                    Arg::I64(o.pipeline_id.0),
-                    Arg::I64(o.stage_id.0),
-                    Arg::Text(o.amount.amount.to_string()),
-                    Arg::Text(o.amount.currency.code().into()),
-                    Arg::Text(o.close_date.to_string()),
-                    Arg::Text(o.forecast_category.as_str().into()),
-                    Arg::I64(micros(o.created_at)),
-                    Arg::I64(micros(o.updated_at)),
-                ]
-            }),
+            "stage_history",
+            crate::crm::STAGE_HISTORY_COLUMNS,
+            set.stage_history.iter().map(|h| crate::crm::stage_change_args(h, "demo")),
             progress,
         )
         .await?;
+        self.insert_batches(&mut tx, "contacts", crate::crm::CONTACT_COLUMNS, set.contacts.iter().map(crate::crm::contact_args), progress).await?;
+        self.insert_batches(&mut tx, "leads", crate::crm::LEAD_COLUMNS, set.leads.iter().map(crate::crm::lead_args), progress).await?;
+        self.insert_batches(
+            &mut tx,
+            "lead_history",
+            crate::crm::LEAD_HISTORY_COLUMNS,
+            set.leads.iter().map(crate::crm::lead_first_history_args),
+            progress,
+        )
+        .await?;
+        self.insert_batches(&mut tx, "activities", crate::crm::ACTIVITY_COLUMNS, set.activities.iter().map(crate::crm::activity_args), progress).await?;
         self.create_indexes(&mut tx, &indexes).await?;
         self.reset_sequences(
             &mut tx,
-            &["fx_rates", "regions", "teams", "users", "pipelines", "stages", "accounts", "opportunities"],
+            &[
+                "fx_rates",
+                "regions",
+                "teams",
+                "users",
+                "pipelines",
+                "stages",
+                "loss_reasons",
+                "accounts",
+                "opportunities",
+                "stage_history",
+                "contacts",
+                "leads",
+                "lead_history",
+                "activities",
+            ],
         )
         .await?;
-        let summary = serde_json::json!({"users": set.users.len(), "accounts": set.accounts.len(), "opportunities": set.opportunities.len()});
+        let summary = serde_json::json!({
+            "users": set.users.len(),
+            "accounts": set.accounts.len(),
+            "opportunities": set.opportunities.len(),
+            "stage_history": set.stage_history.len(),
+            "contacts": set.contacts.len(),
+            "leads": set.leads.len(),
+            "activities": set.activities.len(),
+        });
         let sql = "INSERT INTO audit_log (at, action, entity, after_json) VALUES ($1, 'bulk_load', 'company', $2)";
         match &mut tx {
             Tx::Sqlite(t) => {
@@ -433,7 +427,12 @@ impl BulkSet<'_> {
             + self.pipelines.len()
             + self.pipelines.iter().map(|p| p.stages.len()).sum::<usize>()
             + self.accounts.len()
-            + self.opportunities.len()) as u64
+            + self.opportunities.len()
+            + self.stage_history.len()
+            + self.loss_reasons.len()
+            + self.contacts.len()
+            + 2 * self.leads.len()
+            + self.activities.len()) as u64
     }
 }
 

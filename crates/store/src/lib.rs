@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod backup;
 mod bulk;
+mod crm;
 mod org;
 mod records;
 mod settings;

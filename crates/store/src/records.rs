@@ -9,7 +9,7 @@ use crate::{
     like_pattern,
 };
 use model::{
-    Account, AccountId, Currency, ForecastCategory, Money, Opportunity, OpportunityId, Pipeline, PipelineId, RegionId,
+    Account, AccountId, Currency, ForecastCategory, LossReasonId, Money, Opportunity, OpportunityId, Pipeline, PipelineId, RegionId,
     Stage, StageId, StageKind, TimeZoneName, UserId,
 };
 
@@ -27,6 +27,16 @@ pub struct OpportunityRow {
     pub owner_name: String,
     pub stage_name: String,
     pub stage_kind: StageKind,
+    /// The stage's default probability (used when the opportunity has none of its own).
+    pub stage_probability: i32,
+    pub loss_reason: Option<String>,
+}
+
+impl OpportunityRow {
+    /// The win probability in percent: the opportunity's own, else its stage's.
+    pub fn probability(&self) -> i32 {
+        self.opportunity.probability.unwrap_or(self.stage_probability)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,6 +79,9 @@ struct ARow {
     parent_id: Option<i64>,
     currency: String,
     created_at: i64,
+    external_id: Option<String>,
+    domain: Option<String>,
+    phone: Option<String>,
     owner_name: String,
     region_name: Option<String>,
 }
@@ -95,6 +108,9 @@ impl ARow {
                 parent_id: self.parent_id.map(AccountId),
                 currency: Currency::parse(&self.currency).map_err(corrupt("account", id))?,
                 created_at: from_micros(self.created_at)?,
+                external_id: self.external_id,
+                domain: self.domain,
+                phone: self.phone,
             },
             owner_name: self.owner_name,
             region_name: self.region_name,
@@ -116,10 +132,19 @@ struct ORow {
     forecast_category: String,
     created_at: i64,
     updated_at: i64,
+    external_id: Option<String>,
+    probability: Option<i64>,
+    loss_reason_id: Option<i64>,
+    lead_source: Option<String>,
+    next_step: Option<String>,
+    engaged_on: Option<String>,
+    stage_entered_at: Option<i64>,
     account_name: String,
     owner_name: String,
     stage_name: String,
     stage_kind: String,
+    stage_probability: i64,
+    loss_reason: Option<String>,
 }
 
 impl ORow {
@@ -142,24 +167,39 @@ impl ORow {
                 forecast_category: ForecastCategory::parse(&self.forecast_category).map_err(&c)?,
                 created_at: from_micros(self.created_at)?,
                 updated_at: from_micros(self.updated_at)?,
+                external_id: self.external_id,
+                probability: self.probability.map(|p| p as i32),
+                loss_reason_id: self.loss_reason_id.map(LossReasonId),
+                lead_source: self.lead_source,
+                next_step: self.next_step,
+                engaged_on: match self.engaged_on {
+                    Some(d) => Some(d.parse().map_err(|_| StoreError::Corrupt(format!("opportunity {id}: bad date")))?),
+                    None => None,
+                },
+                stage_entered_at: from_micros(self.stage_entered_at.unwrap_or(self.created_at))?,
             },
             account_name: self.account_name,
             owner_name: self.owner_name,
             stage_name: self.stage_name,
             stage_kind: StageKind::parse(&self.stage_kind).map_err(&c)?,
+            stage_probability: self.stage_probability as i32,
+            loss_reason: self.loss_reason,
         })
     }
 }
 
 const ACCOUNT_SELECT: &str = "SELECT a.id, a.name, a.industry, a.employees, a.country, a.region_id, a.city, a.postal_code, \
-     a.time_zone, a.owner_id, a.parent_id, a.currency, a.created_at, u.name AS owner_name, r.name AS region_name \
+     a.time_zone, a.owner_id, a.parent_id, a.currency, a.created_at, a.external_id, a.domain, a.phone, \
+     u.name AS owner_name, r.name AS region_name \
      FROM accounts a JOIN users u ON u.id = a.owner_id LEFT JOIN regions r ON r.id = a.region_id";
 
 const OPPORTUNITY_SELECT: &str = "SELECT o.id, o.name, o.account_id, o.owner_id, o.pipeline_id, o.stage_id, o.amount, \
-     o.currency, o.close_date, o.forecast_category, o.created_at, o.updated_at, a.name AS account_name, \
-     u.name AS owner_name, s.name AS stage_name, s.kind AS stage_kind \
+     o.currency, o.close_date, o.forecast_category, o.created_at, o.updated_at, o.external_id, o.probability, \
+     o.loss_reason_id, o.lead_source, o.next_step, o.engaged_on, o.stage_entered_at, a.name AS account_name, \
+     u.name AS owner_name, s.name AS stage_name, s.kind AS stage_kind, s.probability AS stage_probability, \
+     lr.name AS loss_reason \
      FROM opportunities o JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id \
-     JOIN stages s ON s.id = o.stage_id";
+     JOIN stages s ON s.id = o.stage_id LEFT JOIN loss_reasons lr ON lr.id = o.loss_reason_id";
 
 impl Store {
     pub async fn account_list(
@@ -265,11 +305,11 @@ impl Store {
         let pipes: Vec<(i64, String)> =
             dispatch!(self, p => sqlx::query_as("SELECT id, name FROM pipelines ORDER BY id").fetch_all(p).await?);
         #[allow(clippy::type_complexity)] // a plain row tuple, named right below
-        let stages: Vec<(i64, i64, String, i64, i64, String)> = dispatch!(self, p => sqlx::query_as(
-            "SELECT id, pipeline_id, name, position, probability, kind FROM stages ORDER BY pipeline_id, position").fetch_all(p).await?);
+        let stages: Vec<(i64, i64, String, i64, i64, String, String)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT id, pipeline_id, name, position, probability, kind, exit_criteria FROM stages ORDER BY pipeline_id, position").fetch_all(p).await?);
         let mut out: Vec<Pipeline> =
             pipes.into_iter().map(|(id, name)| Pipeline { id: PipelineId(id), name, stages: vec![] }).collect();
-        for (id, pipeline_id, name, position, probability, kind) in stages {
+        for (id, pipeline_id, name, position, probability, kind, exit) in stages {
             let kind = StageKind::parse(&kind).map_err(corrupt("stage", id))?;
             if let Some(pl) = out.iter_mut().find(|p| p.id.0 == pipeline_id) {
                 pl.stages.push(Stage {
@@ -279,6 +319,7 @@ impl Store {
                     position: position as i32,
                     probability: probability as i32,
                     kind,
+                    exit_criteria: Stage::parse_exit_criteria(&exit).map_err(corrupt("stage", id))?,
                 });
             }
         }

@@ -294,3 +294,8 @@ pub const MANAGER: &str = "manager@demo.salesops.io";
 pub const REP: &str = "rep@demo.salesops.io";
 pub const FINANCE: &str = "finance@demo.salesops.io";
 pub const ANALYST: &str = "analyst@demo.salesops.io";
+
+/// Text as askama escapes it in a page.
+pub fn html(text: &str) -> String {
+    text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
+}

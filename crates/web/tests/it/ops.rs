@@ -110,7 +110,7 @@ both!(every_page_renders_for_every_role, |t| {
     }
     let first = t.get("/api/v1/opportunities?limit=1", &s).await.json()["items"][0].clone();
     let page = t.get(&format!("/opportunities/{}", first["id"]), &s).await;
-    assert!(page.body.contains(first["name"].as_str().unwrap()));
+    assert!(page.body.contains(&crate::html(first["name"].as_str().unwrap())));
     let account = t.get(&format!("/accounts/{}", first["account_id"]), &s).await;
     assert_eq!(account.status, StatusCode::OK);
 });
