@@ -6,6 +6,7 @@
 //! [`AppError`] (user errors with stable codes, and internal errors).
 
 mod auth;
+mod crm;
 mod demo_load;
 mod error;
 mod org;
@@ -15,6 +16,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
+pub use crm::{
+    ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MoveInput, OpportunityDetail, default_forecast,
+    missing_exit_fields,
+};
 pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};

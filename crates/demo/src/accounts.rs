@@ -321,6 +321,11 @@ pub(crate) fn postal_code(rng: &mut DemoRng, postal: &Postal) -> String {
     }
 }
 
+/// A web-domain label from a company name: "Bakkerij de Vries" -> "bakkerijdevries".
+fn slug(name: &str) -> String {
+    model::dedupe::company_key(name).chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,9 +356,4 @@ mod tests {
         assert_eq!(claim_numbered(&mut names, "Stad Gent".into()), "Stad Gent 2");
         assert_eq!(capitalised("van Dijk"), "Van Dijk");
     }
-}
-
-/// A web-domain label from a company name: "Bakkerij de Vries" -> "bakkerijdevries".
-fn slug(name: &str) -> String {
-    model::dedupe::company_key(name).chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }

@@ -26,7 +26,8 @@ const TITLES: [&str; 8] = [
 ];
 const CAMPAIGNS: [&str; 5] = ["Spring webinar", "Trade fair autumn", "Newsletter", "Partner referral", "Website demo"];
 const DISQUALIFY: [&str; 4] = ["No budget", "Too small", "Not the decision maker", "Outside our market"];
-const VISIT_OUTCOMES: [(&str, f64); 4] = [("not_home", 35.0), ("no_interest", 35.0), ("callback", 18.0), ("sale", 12.0)];
+const VISIT_OUTCOMES: [(&str, f64); 4] =
+    [("not_home", 35.0), ("no_interest", 35.0), ("callback", 18.0), ("sale", 12.0)];
 const CALL_OUTCOMES: [(&str, f64); 3] = [("connected", 55.0), ("voicemail", 30.0), ("no_answer", 15.0)];
 
 pub(crate) struct Crm {
@@ -36,7 +37,7 @@ pub(crate) struct Crm {
 }
 
 fn person(rng: &mut DemoRng, accs: &Accounts, a: usize) -> (String, String) {
-    let names: &NameSet = *pick_weighted(rng, REGIONS[accs.meta[a].region].people);
+    let names: &&NameSet = pick_weighted(rng, REGIONS[accs.meta[a].region].people);
     let female = rng.random_bool(0.45);
     let first = if female { pick(rng, names.female) } else { pick(rng, names.male) };
     let mut last = pick(rng, names.last).to_string();
@@ -174,7 +175,8 @@ pub(crate) fn build(
         let (subject, duration, outcome, address) = match kind {
             ActivityKind::Call => {
                 let outcome = *pick_weighted(rng, &CALL_OUTCOMES);
-                let secs = if outcome == "connected" { rng.random_range(60..=1_800) } else { rng.random_range(10..=60) };
+                let secs =
+                    if outcome == "connected" { rng.random_range(60..=1_800) } else { rng.random_range(10..=60) };
                 ("Call".to_string(), Some(secs), Some(outcome.to_string()), None)
             }
             ActivityKind::Email => ("Follow-up e-mail".to_string(), None, None, None),
@@ -187,7 +189,12 @@ pub(crate) fn build(
                 let account = &accs.accounts[a];
                 let address = format!("{} {}", account.postal_code, account.city);
                 let outcome = *pick_weighted(rng, &VISIT_OUTCOMES);
-                ("Field visit".to_string(), Some(rng.random_range(5..=45) * 60), Some(outcome.to_string()), Some(address))
+                (
+                    "Field visit".to_string(),
+                    Some(rng.random_range(5..=45) * 60),
+                    Some(outcome.to_string()),
+                    Some(address),
+                )
             }
         };
         activities.push(Activity {

@@ -64,9 +64,14 @@ impl Scale {
 
     pub(crate) fn sizes(self) -> Sizes {
         match self {
-            Scale::Small => {
-                Sizes { reps: 20, accounts: 400, opportunities: 3_000, leads: 600, activities: 6_000, ops_staff: [1; 6] }
-            }
+            Scale::Small => Sizes {
+                reps: 20,
+                accounts: 400,
+                opportunities: 3_000,
+                leads: 600,
+                activities: 6_000,
+                ops_staff: [1; 6],
+            },
             Scale::Medium => Sizes {
                 reps: 200,
                 accounts: 8_000,
@@ -75,16 +80,14 @@ impl Scale {
                 activities: 100_000,
                 ops_staff: [3, 2, 3, 2, 2, 2],
             },
-            Scale::Large => {
-                Sizes {
+            Scale::Large => Sizes {
                 reps: 2_000,
                 accounts: 100_000,
                 opportunities: 1_000_000,
                 leads: 150_000,
                 activities: 1_000_000,
                 ops_staff: [12, 8, 15, 6, 3, 6],
-            }
-            }
+            },
         }
     }
 }

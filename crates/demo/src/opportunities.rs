@@ -155,7 +155,8 @@ pub(crate) fn build(
             from = Some(*to);
         }
         let is_lost = stage_id == stages.lost;
-        let loss_reason_id = (is_lost && !is_renewal).then(|| LossReasonId(sample_index(rng, &LOSS_WEIGHTS) as i64 + 1));
+        let loss_reason_id =
+            (is_lost && !is_renewal).then(|| LossReasonId(sample_index(rng, &LOSS_WEIGHTS) as i64 + 1));
         let open = stage_id != stages.won && !is_lost;
         let next_step = (open && rng.random_bool(0.75)).then(|| pick(rng, &NEXT_STEPS).to_string());
         let lead_source = Some(pick(rng, &LEAD_SOURCES).to_string());

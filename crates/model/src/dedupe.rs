@@ -58,8 +58,8 @@ const FREE_MAIL: &[&str] = &[
 /// Legal-form words that do not distinguish companies.
 const LEGAL_FORMS: &[&str] = &[
     "bv", "nv", "vof", "cv", "aps", "as", "a/s", "ivs", "ab", "oy", "gmbh", "ag", "kg", "sa", "sarl", "srl", "spa",
-    "ltd", "limited", "llc", "inc", "corp", "co", "plc", "sp", "zoo", "z", "o", "oo", "spolka", "the", "en", "og", "and",
-    "&", "holding", "group", "groep",
+    "ltd", "limited", "llc", "inc", "corp", "co", "plc", "sp", "zoo", "z", "o", "oo", "spolka", "the", "en", "og",
+    "and", "&", "holding", "group", "groep",
 ];
 
 /// Company name reduced to its distinguishing words: lowercase, accents folded, punctuation and

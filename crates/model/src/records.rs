@@ -339,7 +339,10 @@ impl LeadStatus {
     }
     pub fn parse(s: &str) -> Result<LeadStatus, ValueError> {
         LeadStatus::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            ValueError::new("status", format!("'{s}' is not new, working, nurture, qualified, disqualified or converted"))
+            ValueError::new(
+                "status",
+                format!("'{s}' is not new, working, nurture, qualified, disqualified or converted"),
+            )
         })
     }
     /// The lifecycle moves a user may make by hand (conversion has its own action).

@@ -2,7 +2,10 @@
 //! multi-row INSERTs and a progress callback. Also used by `restore`.
 
 use crate::{Arg, Backend, Result, Store, StoreError, bind_all, dispatch, micros};
-use model::{Account, Activity, Contact, Currency, FxRate, Lead, LossReason, Opportunity, Pipeline, Region, StageChange, Team, User};
+use model::{
+    Account, Activity, Contact, Currency, FxRate, Lead, LossReason, Opportunity, Pipeline, Region, StageChange, Team,
+    User,
+};
 
 /// Everything a fresh company needs, borrowed from the caller.
 pub struct BulkSet<'a> {
@@ -208,205 +211,233 @@ impl Store {
         let now = micros(set.now);
         let mut tx = self.begin().await?;
         let loaded: Result<()> = async {
-        let indexes = self.drop_secondary_indexes(
-            &mut tx,
-            &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
-        ).await?;
-        self.insert_batches(
-            &mut tx,
-            "settings",
-            &["key", "value"],
-            std::iter::once(vec![
-                Arg::Text("reporting_currency".into()),
-                Arg::Text(set.reporting_currency.code().into()),
-            ]),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "fx_rates",
-            &["from_currency", "to_currency", "valid_from", "rate"],
-            set.fx_rates.iter().map(|r| {
-                vec![
-                    Arg::Text(r.from.code().into()),
-                    Arg::Text(r.to.code().into()),
-                    Arg::Text(r.valid_from.to_string()),
-                    Arg::Text(r.rate.to_string()),
-                ]
-            }),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "regions",
-            &["id", "code", "name", "currency", "time_zone"],
-            set.regions.iter().map(|r| {
-                vec![
-                    Arg::I64(r.id.0),
-                    Arg::Text(r.code.clone()),
-                    Arg::Text(r.name.clone()),
-                    Arg::Text(r.currency.code().into()),
-                    Arg::Text(r.time_zone.as_str().into()),
-                ]
-            }),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "teams",
-            &["id", "name", "region_id"],
-            set.teams
-                .iter()
-                .map(|t| vec![Arg::I64(t.id.0), Arg::Text(t.name.clone()), Arg::OptI64(t.region_id.map(|r| r.0))]),
-            progress,
-        )
-        .await?;
-        let hash = set.password_hash.map(str::to_string);
-        self.insert_batches(
-            &mut tx,
-            "users",
-            &[
-                "id",
-                "email",
-                "name",
-                "role",
-                "team_id",
-                "manager_id",
-                "region_id",
-                "time_zone",
-                "locale",
-                "password_hash",
-                "active",
-                "created_at",
-                "updated_at",
-            ],
-            set.users.iter().map(|u| {
-                vec![
-                    Arg::I64(u.id.0),
-                    Arg::Text(u.email.as_str().into()),
-                    Arg::Text(u.name.clone()),
-                    Arg::Text(u.role.as_str().into()),
-                    Arg::OptI64(u.team_id.map(|t| t.0)),
-                    Arg::OptI64(u.manager_id.map(|m| m.0)),
-                    Arg::OptI64(u.region_id.map(|r| r.0)),
-                    Arg::Text(u.time_zone.as_str().into()),
-                    Arg::Text(u.locale.as_str().into()),
-                    Arg::OptText(hash.clone()),
-                    Arg::Bool(u.active),
-                    Arg::I64(now),
-                    Arg::I64(now),
-                ]
-            }),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "pipelines",
-            &["id", "name"],
-            set.pipelines.iter().map(|p| vec![Arg::I64(p.id.0), Arg::Text(p.name.clone())]),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "stages",
-            &["id", "pipeline_id", "name", "position", "probability", "kind", "exit_criteria"],
-            set.pipelines.iter().flat_map(|p| p.stages.iter()).map(|s| {
-                vec![
-                    Arg::I64(s.id.0),
-                    Arg::I64(s.pipeline_id.0),
-                    Arg::Text(s.name.clone()),
-                    Arg::I64(s.position.into()),
-                    Arg::I64(s.probability.into()),
-                    Arg::Text(s.kind.as_str().into()),
-                    Arg::Text(s.exit_criteria.join(",")),
-                ]
-            }),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "accounts",
-            crate::crm::ACCOUNT_COLUMNS,
-            set.accounts.iter().map(crate::crm::account_args),
-            progress,
-        )
-        .await?;
-        self.insert_batches(&mut tx, "loss_reasons", &["id", "name", "active"], set.loss_reasons.iter().map(|r| {
-            vec![Arg::I64(r.id.0), Arg::Text(r.name.clone()), Arg::Bool(r.active)]
-        }), progress).await?;
-        self.insert_batches(
-            &mut tx,
-            "opportunities",
-            crate::crm::OPPORTUNITY_COLUMNS,
-            set.opportunities.iter().map(crate::crm::opportunity_args),
-            progress,
-        )
-        .await?;
-        self.insert_batches(
-            &mut tx,
-            "stage_history",
-            crate::crm::STAGE_HISTORY_COLUMNS,
-            set.stage_history.iter().map(|h| crate::crm::stage_change_args(h, "demo")),
-            progress,
-        )
-        .await?;
-        self.insert_batches(&mut tx, "contacts", crate::crm::CONTACT_COLUMNS, set.contacts.iter().map(crate::crm::contact_args), progress).await?;
-        self.insert_batches(&mut tx, "leads", crate::crm::LEAD_COLUMNS, set.leads.iter().map(crate::crm::lead_args), progress).await?;
-        self.insert_batches(
-            &mut tx,
-            "lead_history",
-            crate::crm::LEAD_HISTORY_COLUMNS,
-            set.leads.iter().map(crate::crm::lead_first_history_args),
-            progress,
-        )
-        .await?;
-        self.insert_batches(&mut tx, "activities", crate::crm::ACTIVITY_COLUMNS, set.activities.iter().map(crate::crm::activity_args), progress).await?;
-        self.create_indexes(&mut tx, &indexes).await?;
-        self.reset_sequences(
-            &mut tx,
-            &[
+            let indexes = self
+                .drop_secondary_indexes(
+                    &mut tx,
+                    &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
+                )
+                .await?;
+            self.insert_batches(
+                &mut tx,
+                "settings",
+                &["key", "value"],
+                std::iter::once(vec![
+                    Arg::Text("reporting_currency".into()),
+                    Arg::Text(set.reporting_currency.code().into()),
+                ]),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "fx_rates",
+                &["from_currency", "to_currency", "valid_from", "rate"],
+                set.fx_rates.iter().map(|r| {
+                    vec![
+                        Arg::Text(r.from.code().into()),
+                        Arg::Text(r.to.code().into()),
+                        Arg::Text(r.valid_from.to_string()),
+                        Arg::Text(r.rate.to_string()),
+                    ]
+                }),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "regions",
+                &["id", "code", "name", "currency", "time_zone"],
+                set.regions.iter().map(|r| {
+                    vec![
+                        Arg::I64(r.id.0),
+                        Arg::Text(r.code.clone()),
+                        Arg::Text(r.name.clone()),
+                        Arg::Text(r.currency.code().into()),
+                        Arg::Text(r.time_zone.as_str().into()),
+                    ]
+                }),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "teams",
+                &["id", "name", "region_id"],
+                set.teams
+                    .iter()
+                    .map(|t| vec![Arg::I64(t.id.0), Arg::Text(t.name.clone()), Arg::OptI64(t.region_id.map(|r| r.0))]),
+                progress,
+            )
+            .await?;
+            let hash = set.password_hash.map(str::to_string);
+            self.insert_batches(
+                &mut tx,
                 "users",
+                &[
+                    "id",
+                    "email",
+                    "name",
+                    "role",
+                    "team_id",
+                    "manager_id",
+                    "region_id",
+                    "time_zone",
+                    "locale",
+                    "password_hash",
+                    "active",
+                    "created_at",
+                    "updated_at",
+                ],
+                set.users.iter().map(|u| {
+                    vec![
+                        Arg::I64(u.id.0),
+                        Arg::Text(u.email.as_str().into()),
+                        Arg::Text(u.name.clone()),
+                        Arg::Text(u.role.as_str().into()),
+                        Arg::OptI64(u.team_id.map(|t| t.0)),
+                        Arg::OptI64(u.manager_id.map(|m| m.0)),
+                        Arg::OptI64(u.region_id.map(|r| r.0)),
+                        Arg::Text(u.time_zone.as_str().into()),
+                        Arg::Text(u.locale.as_str().into()),
+                        Arg::OptText(hash.clone()),
+                        Arg::Bool(u.active),
+                        Arg::I64(now),
+                        Arg::I64(now),
+                    ]
+                }),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "pipelines",
+                &["id", "name"],
+                set.pipelines.iter().map(|p| vec![Arg::I64(p.id.0), Arg::Text(p.name.clone())]),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "stages",
-                "loss_reasons",
+                &["id", "pipeline_id", "name", "position", "probability", "kind", "exit_criteria"],
+                set.pipelines.iter().flat_map(|p| p.stages.iter()).map(|s| {
+                    vec![
+                        Arg::I64(s.id.0),
+                        Arg::I64(s.pipeline_id.0),
+                        Arg::Text(s.name.clone()),
+                        Arg::I64(s.position.into()),
+                        Arg::I64(s.probability.into()),
+                        Arg::Text(s.kind.as_str().into()),
+                        Arg::Text(s.exit_criteria.join(",")),
+                    ]
+                }),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "accounts",
+                crate::crm::ACCOUNT_COLUMNS,
+                set.accounts.iter().map(crate::crm::account_args),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
+                "loss_reasons",
+                &["id", "name", "active"],
+                set.loss_reasons.iter().map(|r| vec![Arg::I64(r.id.0), Arg::Text(r.name.clone()), Arg::Bool(r.active)]),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "opportunities",
+                crate::crm::OPPORTUNITY_COLUMNS,
+                set.opportunities.iter().map(crate::crm::opportunity_args),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "stage_history",
+                crate::crm::STAGE_HISTORY_COLUMNS,
+                set.stage_history.iter().map(|h| crate::crm::stage_change_args(h, "demo")),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "contacts",
+                crate::crm::CONTACT_COLUMNS,
+                set.contacts.iter().map(crate::crm::contact_args),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "leads",
+                crate::crm::LEAD_COLUMNS,
+                set.leads.iter().map(crate::crm::lead_args),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "lead_history",
+                crate::crm::LEAD_HISTORY_COLUMNS,
+                set.leads.iter().map(crate::crm::lead_first_history_args),
+                progress,
+            )
+            .await?;
+            self.insert_batches(
+                &mut tx,
                 "activities",
-            ],
-        )
-        .await?;
-        let summary = serde_json::json!({
-            "users": set.users.len(),
-            "accounts": set.accounts.len(),
-            "opportunities": set.opportunities.len(),
-            "stage_history": set.stage_history.len(),
-            "contacts": set.contacts.len(),
-            "leads": set.leads.len(),
-            "activities": set.activities.len(),
-        });
-        let sql = "INSERT INTO audit_log (at, action, entity, after_json) VALUES ($1, 'bulk_load', 'company', $2)";
-        match &mut tx {
-            Tx::Sqlite(t) => {
-                sqlx::query(sql).bind(now).bind(summary.to_string()).execute(&mut **t).await?;
+                crate::crm::ACTIVITY_COLUMNS,
+                set.activities.iter().map(crate::crm::activity_args),
+                progress,
+            )
+            .await?;
+            self.create_indexes(&mut tx, &indexes).await?;
+            self.reset_sequences(
+                &mut tx,
+                &[
+                    "fx_rates",
+                    "regions",
+                    "teams",
+                    "users",
+                    "pipelines",
+                    "stages",
+                    "loss_reasons",
+                    "accounts",
+                    "opportunities",
+                    "stage_history",
+                    "contacts",
+                    "leads",
+                    "lead_history",
+                    "activities",
+                ],
+            )
+            .await?;
+            let summary = serde_json::json!({
+                "users": set.users.len(),
+                "accounts": set.accounts.len(),
+                "opportunities": set.opportunities.len(),
+                "stage_history": set.stage_history.len(),
+                "contacts": set.contacts.len(),
+                "leads": set.leads.len(),
+                "activities": set.activities.len(),
+            });
+            let sql = "INSERT INTO audit_log (at, action, entity, after_json) VALUES ($1, 'bulk_load', 'company', $2)";
+            match &mut tx {
+                Tx::Sqlite(t) => {
+                    sqlx::query(sql).bind(now).bind(summary.to_string()).execute(&mut **t).await?;
+                }
+                Tx::Postgres(t) => {
+                    sqlx::query(sql).bind(now).bind(summary.to_string()).execute(&mut **t).await?;
+                }
             }
-            Tx::Postgres(t) => {
-                sqlx::query(sql).bind(now).bind(summary.to_string()).execute(&mut **t).await?;
-            }
-        }
-        Ok(())
+            Ok(())
         }
         .await;
         tx.finish(loaded).await?;

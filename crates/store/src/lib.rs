@@ -29,6 +29,10 @@ pub use audit::{AuditContext, AuditEntry, AuditFilter};
 pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
+pub use crm::{
+    ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
+    LeadRow, NewLead, StageHistoryRow, StageMove,
+};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 

@@ -9,8 +9,8 @@ use crate::{
     like_pattern,
 };
 use model::{
-    Account, AccountId, Currency, ForecastCategory, LossReasonId, Money, Opportunity, OpportunityId, Pipeline, PipelineId, RegionId,
-    Stage, StageId, StageKind, TimeZoneName, UserId,
+    Account, AccountId, Currency, ForecastCategory, LossReasonId, Money, Opportunity, OpportunityId, Pipeline,
+    PipelineId, RegionId, Stage, StageId, StageKind, TimeZoneName, UserId,
 };
 
 #[derive(Debug, Clone, Serialize)]

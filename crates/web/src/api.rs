@@ -18,7 +18,7 @@ use store::{
     AccountFilter, AccountRow, AuditEntry, AuditFilter, OpportunityFilter, OpportunityRow, Page, UserFilter, UserRow,
 };
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// A page of results.
 #[derive(Serialize, ToSchema)]
@@ -32,7 +32,7 @@ pub struct PageDto<T> {
     pub offset: i64,
 }
 
-fn page<T, U>(p: Page<T>, f: impl Fn(&T) -> U) -> PageDto<U> {
+pub(crate) fn page<T, U>(p: Page<T>, f: impl Fn(&T) -> U) -> PageDto<U> {
     PageDto {
         items: p.items.iter().map(f).collect(),
         total: p.total,
@@ -172,9 +172,19 @@ pub struct OpportunityDto {
     pub forecast_category: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The key in the system it was imported from.
+    pub external_id: Option<String>,
+    /// Win probability in percent (the opportunity's own, else its stage's).
+    pub probability: i32,
+    pub loss_reason: Option<String>,
+    pub lead_source: Option<String>,
+    pub next_step: Option<String>,
+    pub engaged_on: Option<String>,
+    /// When the current stage was entered.
+    pub stage_entered_at: String,
 }
 
-fn opportunity_dto(o: &OpportunityRow) -> OpportunityDto {
+pub(crate) fn opportunity_dto(o: &OpportunityRow) -> OpportunityDto {
     let x = &o.opportunity;
     OpportunityDto {
         id: x.id.0,
@@ -192,6 +202,13 @@ fn opportunity_dto(o: &OpportunityRow) -> OpportunityDto {
         forecast_category: x.forecast_category.as_str().into(),
         created_at: x.created_at.to_string(),
         updated_at: x.updated_at.to_string(),
+        external_id: x.external_id.clone(),
+        probability: o.probability(),
+        loss_reason: o.loss_reason.clone(),
+        lead_source: x.lead_source.clone(),
+        next_step: x.next_step.clone(),
+        engaged_on: x.engaged_on.map(|d| d.to_string()),
+        stage_entered_at: x.stage_entered_at.to_string(),
     }
 }
 
@@ -958,6 +975,8 @@ pub struct StageDto {
     pub position: i32,
     pub probability: i32,
     pub kind: String,
+    /// Fields an opportunity needs before it may leave this stage.
+    pub exit_criteria: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -985,6 +1004,7 @@ pub async fn pipelines(State(s): State<AppState>, ApiAuth(_p): ApiAuth) -> ApiRe
                         position: s.position,
                         probability: s.probability,
                         kind: s.kind.as_str().into(),
+                        exit_criteria: s.exit_criteria,
                     })
                     .collect(),
             })

@@ -3,6 +3,7 @@
 //! graceful shutdown. Only this crate knows HTTP and JSON.
 
 mod api;
+mod api_crm;
 mod auth;
 mod error;
 mod extract;
@@ -10,6 +11,7 @@ pub mod i18n;
 mod metrics;
 mod pages;
 mod pages_admin;
+mod pages_crm;
 
 use std::sync::Arc;
 
@@ -51,10 +53,13 @@ impl AppState {
         api::teams, api::team_create, api::team_update, api::regions, api::region_create, api::region_update,
         api::currencies, api::fx_rates, api::fx_rate_set, api::reporting_currency,
         api::audit, api::accounts, api::account, api::opportunities, api::opportunity, api::pipelines,
+        api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
+        api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
+        api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"))
 )]
 pub struct ApiDoc;
 
@@ -196,6 +201,16 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}", get(api::account))
         .route("/opportunities", get(api::opportunities))
         .route("/opportunities/{id}", get(api::opportunity))
+        .route("/opportunities/{id}/move", post(api_crm::opportunity_move))
+        .route("/opportunities/{id}/history", get(api_crm::opportunity_history))
+        .route("/activities", get(api_crm::activities).post(api_crm::activity_create))
+        .route("/leads", get(api_crm::leads).post(api_crm::lead_create))
+        .route("/leads/{id}", get(api_crm::lead))
+        .route("/leads/{id}/status", post(api_crm::lead_status))
+        .route("/leads/{id}/convert", post(api_crm::lead_convert))
+        .route("/leads/{id}/merge", post(api_crm::lead_merge))
+        .route("/loss-reasons", get(api_crm::loss_reasons).post(api_crm::loss_reason_create))
+        .route("/stages/{id}/exit-criteria", axum::routing::put(api_crm::stage_exit_criteria))
         .route("/pipelines", get(api::pipelines))
         .fallback(api::not_found);
     Router::new()
@@ -205,7 +220,18 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(pages::accounts))
         .route("/accounts/{id}", get(pages::account))
         .route("/opportunities", get(pages::opportunities))
-        .route("/opportunities/{id}", get(pages::opportunity))
+        .route("/opportunities/{id}", get(pages_crm::opportunity))
+        .route("/opportunities/{id}/move", post(pages_crm::opportunity_move))
+        .route("/activities", post(pages_crm::activity_create))
+        .route("/leads", get(pages_crm::leads).post(pages_crm::lead_create))
+        .route("/leads/new", get(pages_crm::lead_new))
+        .route("/leads/{id}", get(pages_crm::lead))
+        .route("/leads/{id}/status", post(pages_crm::lead_status))
+        .route("/leads/{id}/convert", post(pages_crm::lead_convert))
+        .route("/leads/{id}/merge", post(pages_crm::lead_merge))
+        .route("/admin/sales-process", get(pages_crm::process))
+        .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
+        .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))
         .route("/admin/users", get(pages_admin::users))
         .route("/admin/users/new", get(pages_admin::user_new).post(pages_admin::user_create))
         .route("/admin/users/{id}", get(pages_admin::user_edit).post(pages_admin::user_update))

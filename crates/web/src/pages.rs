@@ -12,7 +12,7 @@ use crate::auth::{ClientIp, FormAuth, PRELOGIN_COOKIE, PageAuth, cookie, csrf_of
 use crate::error::status_of;
 use crate::i18n::Tr;
 use app::{AppError, Principal, page_bounds};
-use model::{AccountId, Locale, OpportunityId, Permission, StageKind, TimeZoneName};
+use model::{AccountId, Locale, Permission, StageKind, TimeZoneName};
 use store::{AccountFilter, OpportunityFilter};
 
 /// The navigation shell every signed-in page shares.
@@ -137,7 +137,7 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 pub trait OrPage<T> {
     fn or_page(self, p: &Principal) -> Result<T, PageError>;
@@ -149,7 +149,7 @@ impl<T> OrPage<T> for Result<T, AppError> {
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -486,7 +486,7 @@ struct AccountPage {
     opportunities: Vec<OppView>,
 }
 
-fn parse_id(p: &Principal, raw: &str) -> Result<i64, PageError> {
+pub(crate) fn parse_id(p: &Principal, raw: &str) -> Result<i64, PageError> {
     raw.parse::<i64>().map_err(|_| PageError::new(AppError::NotFound, Some(p)))
 }
 
@@ -551,65 +551,6 @@ pub async fn opportunities(
         rows: page.items.iter().map(|o| opp_view(&sh.t, o)).collect(),
         pager: pager(&sh.t, "/opportunities", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         export_query: suffix,
-        shell: sh,
-    };
-    Ok(render(&view))
-}
-
-#[derive(Template)]
-#[template(path = "opportunity.html")]
-struct OpportunityPage {
-    shell: Shell,
-    name: String,
-    account_id: i64,
-    account: String,
-    stage: String,
-    kind: &'static str,
-    amount: String,
-    amount_reporting: String,
-    reporting_code: String,
-    probability: i32,
-    owner: String,
-    pipeline: String,
-    close_date: String,
-    forecast_category: String,
-    created: String,
-    updated: String,
-}
-
-pub async fn opportunity(State(state): State<AppState>, PageAuth(p): PageAuth, Path(raw): Path<String>) -> PageResult {
-    let id = parse_id(&p, &raw)?;
-    let sh = shell(&p, "opportunities");
-    let o = state.app.opportunity(&p, OpportunityId(id)).await.or_page(&p)?;
-    let pipelines = state.app.store.pipeline_list().await.map_err(AppError::from).or_page(&p)?;
-    let pipeline = pipelines.iter().find(|pl| pl.id == o.opportunity.pipeline_id);
-    let stage = pipeline.and_then(|pl| pl.stages.iter().find(|s| s.id == o.opportunity.stage_id));
-    let fx = state.app.store.fx_table().await.map_err(AppError::from).or_page(&p)?;
-    let reporting = state.app.store.reporting_currency().await.map_err(AppError::from).or_page(&p)?;
-    let converted = fx.convert(
-        o.opportunity.amount,
-        reporting,
-        o.opportunity.close_date.min(state.app.now().to_zoned(jiff::tz::TimeZone::UTC).date()),
-    );
-    let view = OpportunityPage {
-        name: o.opportunity.name.clone(),
-        account_id: o.opportunity.account_id.0,
-        account: o.account_name.clone(),
-        stage: o.stage_name.clone(),
-        kind: o.stage_kind.as_str(),
-        amount: sh.t.money(&o.opportunity.amount),
-        amount_reporting: match converted {
-            Ok(m) => sh.t.money(&m.rounded()),
-            Err(_) => sh.t.t("no-fx-rate"),
-        },
-        reporting_code: reporting.code().to_string(),
-        probability: stage.map_or(0, |s| s.probability),
-        owner: o.owner_name.clone(),
-        pipeline: pipeline.map(|pl| pl.name.clone()).unwrap_or_default(),
-        close_date: sh.t.date(o.opportunity.close_date),
-        forecast_category: sh.t.t(&format!("forecast-{}", o.opportunity.forecast_category.as_str().replace('_', "-"))),
-        created: sh.t.ts(o.opportunity.created_at),
-        updated: sh.t.ts(o.opportunity.updated_at),
         shell: sh,
     };
     Ok(render(&view))

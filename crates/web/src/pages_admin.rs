@@ -184,7 +184,7 @@ fn sel_from_form(f: &FormAuth) -> Selected {
     }
 }
 
-fn error_text(e: &AppError) -> String {
+pub(crate) fn error_text(e: &AppError) -> String {
     match e {
         AppError::Invalid { field, message } => format!("{field}: {message}"),
         e => e.to_string(),

@@ -7,6 +7,7 @@ mod api_errors;
 mod auth;
 mod backup;
 mod browser;
+mod crm;
 mod helpers;
 mod ops;
 mod visibility;

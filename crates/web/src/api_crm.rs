@@ -1,0 +1,452 @@
+//! CRM endpoints: stage moves and history, activities, leads (lifecycle, conversion,
+//! duplicates, merge) and loss reasons.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::{ApiResult, OpportunityDto, PageDto, opportunity_dto, page};
+use crate::auth::ApiAuth;
+use crate::error::ErrorBody;
+use crate::extract::{ApiId, ApiJson, ApiQuery};
+use app::{ActivityInput, AppError, ConvertInput, LeadInput, LeadStatusInput, MoveInput, page_bounds};
+use model::{ActivityKind, LeadId, LeadStatus, OpportunityId};
+use store::{ActivityFilter, ActivityRow, LeadFilter, LeadRow};
+
+#[derive(Serialize, ToSchema)]
+pub struct StageChangeDto {
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    /// open, won or lost.
+    pub to_kind: String,
+    pub at: String,
+    pub actor_name: Option<String>,
+    /// ui, api, import, demo or conversion.
+    pub source: String,
+}
+
+/// Moves an opportunity to another stage of its pipeline. Leaving a stage forward needs its
+/// exit criteria filled in (error `invalid`, field `exit_criteria`, naming the missing fields);
+/// a lost stage needs `loss_reason_id`.
+#[utoipa::path(post, path = "/api/v1/opportunities/{id}/move", tag = "records", params(("id" = i64, Path)),
+    request_body = MoveInput,
+    responses((status = 200, body = OpportunityDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn opportunity_move(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<MoveInput>,
+) -> ApiResult<axum::Json<OpportunityDto>> {
+    Ok(axum::Json(opportunity_dto(&s.app.move_opportunity(&p, OpportunityId(id), &b).await?)))
+}
+
+/// Every stage change of an opportunity, oldest first.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}/history", tag = "records", params(("id" = i64, Path)),
+    responses((status = 200, body = [StageChangeDto]), (status = 404, body = ErrorBody)))]
+pub async fn opportunity_history(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+) -> ApiResult<axum::Json<Vec<StageChangeDto>>> {
+    let rows = s.app.stage_history(&p, OpportunityId(id)).await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(|h| StageChangeDto {
+                from_stage: h.from_stage,
+                to_stage: h.to_stage,
+                to_kind: h.to_kind,
+                at: h.at.to_string(),
+                actor_name: h.actor_name,
+                source: h.source,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityDto {
+    pub id: i64,
+    pub external_id: Option<String>,
+    /// call, email, meeting, task, note or visit.
+    pub kind: String,
+    pub subject: String,
+    pub at: String,
+    pub duration_seconds: Option<i64>,
+    pub outcome: Option<String>,
+    pub address: Option<String>,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub account_id: Option<i64>,
+    pub opportunity_id: Option<i64>,
+    pub lead_id: Option<i64>,
+}
+
+fn activity_dto(a: &ActivityRow) -> ActivityDto {
+    let x = &a.activity;
+    ActivityDto {
+        id: x.id.0,
+        external_id: x.external_id.clone(),
+        kind: x.kind.as_str().into(),
+        subject: x.subject.clone(),
+        at: x.at.to_string(),
+        duration_seconds: x.duration_seconds,
+        outcome: x.outcome.clone(),
+        address: x.address.clone(),
+        owner_id: x.owner_id.0,
+        owner_name: a.owner_name.clone(),
+        account_id: x.account_id.map(|v| v.0),
+        opportunity_id: x.opportunity_id.map(|v| v.0),
+        lead_id: x.lead_id.map(|v| v.0),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    pub owner_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub opportunity_id: Option<i64>,
+    pub lead_id: Option<i64>,
+    /// call, email, meeting, task, note or visit.
+    pub kind: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub count: Option<String>,
+}
+
+fn ts(field: &str, v: &Option<String>) -> Result<Option<jiff::Timestamp>, AppError> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| AppError::invalid(field, "must be an RFC 3339 time")))
+        .transpose()
+}
+
+/// Activities you may see (your own; a manager's team's; everything for operations), newest first.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "records", params(ActivityQuery),
+    responses((status = 200, body = PageDto<ActivityDto>), (status = 400, body = ErrorBody)))]
+pub async fn activities(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<ActivityQuery>,
+) -> ApiResult<axum::Json<PageDto<ActivityDto>>> {
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(ActivityKind::parse)
+        .transpose()
+        .map_err(|e| AppError::invalid("kind", e.reason))?;
+    let f = ActivityFilter {
+        owner_id: q.owner_id,
+        account_id: q.account_id,
+        opportunity_id: q.opportunity_id,
+        lead_id: q.lead_id,
+        kind,
+        from: ts("from", &q.from)?,
+        to: ts("to", &q.to)?,
+        exact_count: q.count.as_deref() == Some("exact"),
+    };
+    let (limit, offset) = page_bounds(q.limit, q.offset)?;
+    Ok(axum::Json(page(s.app.activities(&p, &f, limit, offset).await?, activity_dto)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedDto {
+    pub id: i64,
+}
+
+/// Logs an activity as the signed-in user.
+#[utoipa::path(post, path = "/api/v1/activities", tag = "records", request_body = ActivityInput,
+    responses((status = 201, body = CreatedDto), (status = 400, body = ErrorBody)))]
+pub async fn activity_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiJson(b): ApiJson<ActivityInput>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedDto>)> {
+    let id = s.app.log_activity(&p, &b).await?;
+    Ok((StatusCode::CREATED, axum::Json(CreatedDto { id: id.0 })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadDto {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: String,
+    pub campaign: String,
+    /// new, working, nurture, qualified, disqualified or converted.
+    pub status: String,
+    pub disqualify_reason: Option<String>,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub created_at: String,
+    pub converted_at: Option<String>,
+    pub account_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub opportunity_id: Option<i64>,
+    /// Set when this lead was merged into another one.
+    pub merged_into_id: Option<i64>,
+}
+
+fn lead_dto(r: &LeadRow) -> LeadDto {
+    let l = &r.lead;
+    LeadDto {
+        id: l.id.0,
+        external_id: l.external_id.clone(),
+        first_name: l.first_name.clone(),
+        last_name: l.last_name.clone(),
+        company: l.company.clone(),
+        email: l.email.clone(),
+        phone: l.phone.clone(),
+        source: l.source.clone(),
+        campaign: l.campaign.clone(),
+        status: l.status.as_str().into(),
+        disqualify_reason: l.disqualify_reason.clone(),
+        owner_id: l.owner_id.0,
+        owner_name: r.owner_name.clone(),
+        created_at: l.created_at.to_string(),
+        converted_at: l.converted_at.map(|t| t.to_string()),
+        account_id: l.account_id.map(|v| v.0),
+        contact_id: l.contact_id.map(|v| v.0),
+        opportunity_id: l.opportunity_id.map(|v| v.0),
+        merged_into_id: r.merged_into_id,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LeadQuery {
+    /// Search in company, last name and e-mail.
+    pub q: Option<String>,
+    /// new, working, nurture, qualified, disqualified or converted.
+    pub status: Option<String>,
+    pub owner_id: Option<i64>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub count: Option<String>,
+}
+
+/// Leads you may see (merged-away leads are left out), newest first.
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(LeadQuery),
+    responses((status = 200, body = PageDto<LeadDto>), (status = 400, body = ErrorBody)))]
+pub async fn leads(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<LeadQuery>,
+) -> ApiResult<axum::Json<PageDto<LeadDto>>> {
+    let status = q
+        .status
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(LeadStatus::parse)
+        .transpose()
+        .map_err(|e| AppError::invalid("status", e.reason))?;
+    let f = LeadFilter { q: q.q, status, owner_id: q.owner_id, exact_count: q.count.as_deref() == Some("exact") };
+    let (limit, offset) = page_bounds(q.limit, q.offset)?;
+    Ok(axum::Json(page(s.app.leads(&p, &f, limit, offset).await?, lead_dto)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadHistoryDto {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub at: String,
+    pub actor_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateDto {
+    pub lead_id: i64,
+    pub name: String,
+    pub company: String,
+    pub email: Option<String>,
+    pub status: String,
+    /// email, phone, domain, company or similar_company.
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeadDetailDto {
+    pub lead: LeadDto,
+    pub history: Vec<LeadHistoryDto>,
+    pub duplicates: Vec<DuplicateDto>,
+}
+
+/// One lead with its lifecycle history and possible duplicates.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = i64, Path)),
+    responses((status = 200, body = LeadDetailDto), (status = 404, body = ErrorBody)))]
+pub async fn lead(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+) -> ApiResult<axum::Json<LeadDetailDto>> {
+    let (row, history, dups) = s.app.lead(&p, LeadId(id)).await?;
+    Ok(axum::Json(LeadDetailDto {
+        lead: lead_dto(&row),
+        history: history
+            .into_iter()
+            .map(|h| LeadHistoryDto {
+                from_status: h.from_status,
+                to_status: h.to_status,
+                reason: h.reason,
+                at: h.at.to_string(),
+                actor_name: h.actor_name,
+            })
+            .collect(),
+        duplicates: dups
+            .into_iter()
+            .map(|d| DuplicateDto {
+                lead_id: d.lead_id,
+                name: d.name,
+                company: d.company,
+                email: d.email,
+                status: d.status,
+                reason: d.reason.into(),
+            })
+            .collect(),
+    }))
+}
+
+/// Creates a lead owned by you. Possible duplicates (same e-mail, phone, web domain or a
+/// (nearly) identical company name) give 409 `conflict` naming them, unless `allow_duplicate`.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", request_body = LeadInput,
+    responses((status = 201, body = CreatedDto), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn lead_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiJson(b): ApiJson<LeadInput>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedDto>)> {
+    let id = s.app.create_lead(&p, &b).await?;
+    Ok((StatusCode::CREATED, axum::Json(CreatedDto { id: id.0 })))
+}
+
+/// Moves a lead through its lifecycle: working (also re-entry from nurture), nurture,
+/// qualified, disqualified (needs `reason`).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/status", tag = "leads", params(("id" = i64, Path)),
+    request_body = LeadStatusInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lead_status(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<LeadStatusInput>,
+) -> ApiResult<StatusCode> {
+    s.app.set_lead_status(&p, LeadId(id), &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConvertedDto {
+    pub account_id: i64,
+    pub contact_id: i64,
+    pub opportunity_id: Option<i64>,
+}
+
+/// Converts a lead into an account (new or existing), a contact and optionally an opportunity,
+/// in one step.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert", tag = "leads", params(("id" = i64, Path)),
+    request_body = ConvertInput,
+    responses((status = 200, body = ConvertedDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lead_convert(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<ConvertInput>,
+) -> ApiResult<axum::Json<ConvertedDto>> {
+    let (a, c, o) = s.app.convert_lead(&p, LeadId(id), &b).await?;
+    Ok(axum::Json(ConvertedDto { account_id: a.0, contact_id: c.0, opportunity_id: o.map(|o| o.0) }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInput {
+    /// The lead merged into this one; it stays as a tombstone pointing here.
+    pub merge_id: i64,
+}
+
+/// Merges another lead into this one, keeping both histories and the audit trail.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/merge", tag = "leads", params(("id" = i64, Path)),
+    request_body = MergeInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lead_merge(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<MergeInput>,
+) -> ApiResult<StatusCode> {
+    s.app.merge_leads(&p, LeadId(id), LeadId(b.merge_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LossReasonDto {
+    pub id: i64,
+    pub name: String,
+    pub active: bool,
+}
+
+/// The managed list of loss reasons.
+#[utoipa::path(get, path = "/api/v1/loss-reasons", tag = "records", responses((status = 200, body = [LossReasonDto])))]
+pub async fn loss_reasons(
+    State(s): State<AppState>,
+    ApiAuth(_p): ApiAuth,
+) -> ApiResult<axum::Json<Vec<LossReasonDto>>> {
+    let list = s.app.loss_reasons().await?;
+    Ok(axum::Json(list.into_iter().map(|r| LossReasonDto { id: r.id.0, name: r.name, active: r.active }).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LossReasonInput {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Adds a loss reason (administrators).
+#[utoipa::path(post, path = "/api/v1/loss-reasons", tag = "records", request_body = LossReasonInput,
+    responses((status = 201, body = CreatedDto), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn loss_reason_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiJson(b): ApiJson<LossReasonInput>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedDto>)> {
+    let id = s.app.save_loss_reason(&p, None, &b.name, b.active).await?;
+    Ok((StatusCode::CREATED, axum::Json(CreatedDto { id: id.0 })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExitCriteriaInput {
+    /// Comma-separated fields: amount, close_date, next_step, engaged_on, lead_source.
+    pub exit_criteria: String,
+}
+
+/// Sets the fields an opportunity needs before it may leave this stage (administrators).
+#[utoipa::path(put, path = "/api/v1/stages/{id}/exit-criteria", tag = "records", params(("id" = i64, Path)),
+    request_body = ExitCriteriaInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stage_exit_criteria(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<ExitCriteriaInput>,
+) -> ApiResult<StatusCode> {
+    s.app.set_exit_criteria(&p, id, &b.exit_criteria).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
