@@ -163,7 +163,7 @@ impl App {
         let new_hash = hash_password(new)?;
         let keep = match &p.credential {
             Credential::Session { token_hash, .. } => Some(token_hash.as_str()),
-            Credential::Token { .. } => None,
+            Credential::Token { .. } | Credential::Cli => None,
         };
         self.store.user_set_password(&p.audit(self.now()), p.user.id, &new_hash, keep).await?;
         Ok(())
@@ -233,6 +233,41 @@ impl App {
 /// An argon2id hash of a random string, used to equalise timing for unknown e-mails.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c2FsZXNvcHNkdW1teQ$0RkmIs2bL+8N7AWGR5fTMGd6jR6uKZIUqLxw3C2wHZ0";
+
+impl App {
+    /// The user a command-line run acts as: the active user with this e-mail, or else the first
+    /// active administrator (head of commercial operations, sales operations, CRM administrator).
+    pub async fn cli_principal(&self, email: Option<&str>) -> Result<Principal, AppError> {
+        let user = match email {
+            Some(e) => {
+                let email = model::Email::parse(e)?;
+                let (row, _) = self
+                    .store
+                    .user_credentials(&email)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("as", format!("no user has the e-mail {e}")))?;
+                row.user
+            }
+            None => {
+                let page = self.store.user_list(&store::UserFilter::default(), 10_000, 0).await?;
+                page.items
+                    .into_iter()
+                    .map(|r| r.user)
+                    .find(|u| u.active && u.role.has(model::Permission::AdministerOrganisation))
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "as",
+                            "no active administrator exists; create one with `salesops user create`",
+                        )
+                    })?
+            }
+        };
+        if !user.active {
+            return Err(AppError::invalid("as", format!("{} is not active", user.email.as_str())));
+        }
+        Ok(Principal { user, credential: Credential::Cli, ip: None })
+    }
+}
 
 #[cfg(test)]
 mod tests {

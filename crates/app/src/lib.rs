@@ -9,6 +9,7 @@ mod auth;
 mod crm;
 mod demo_load;
 mod error;
+mod import;
 mod org;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use crm::{
 };
 pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
+pub use import::{ImportOptions, ImportReport};
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 
@@ -74,8 +76,16 @@ impl App {
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { token_hash: String, csrf_token: String },
-    Token { id: model::ApiTokenId, scope: TokenScope },
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    Token {
+        id: model::ApiTokenId,
+        scope: TokenScope,
+    },
+    /// The command line, run by an operator with access to the database, acting as a user.
+    Cli,
 }
 
 /// An authenticated caller: the user, how they came in, and from where.
@@ -96,7 +106,7 @@ impl Principal {
             actor_user_id: Some(self.user.id),
             actor_token_id: match self.credential {
                 Credential::Token { id, .. } => Some(id),
-                Credential::Session { .. } => None,
+                Credential::Session { .. } | Credential::Cli => None,
             },
             ip: self.ip.clone(),
             at,

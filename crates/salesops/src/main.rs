@@ -111,6 +111,34 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Import a CSV file of accounts, contacts, leads, opportunities or activities: Salesforce
+    /// and HubSpot exports, salesops' own export, or any CSV with a mapping file. All or
+    /// nothing; re-importing the same file changes nothing.
+    Import {
+        /// accounts, contacts, leads, opportunities or activities
+        entity: String,
+        file: PathBuf,
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// salesops, salesforce or hubspot (default: detected from the header)
+        #[arg(long)]
+        preset: Option<String>,
+        /// A TOML mapping file for any other CSV (see docs/import.md)
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Validate and report, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Create accounts that opportunities refer to but that do not exist yet
+        #[arg(long)]
+        create_missing: bool,
+        /// Act as this user (default: the first active administrator)
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        /// Refuse files larger than this many MiB
+        #[arg(long, default_value_t = 2048)]
+        max_mib: u64,
+    },
     /// Administer users from the command line (e.g. the first administrator).
     User {
         #[command(subcommand)]
@@ -342,6 +370,77 @@ async fn run() -> Result<()> {
         } => {
             let limits = BenchLimits { concurrency, requests, max_seconds, max_connections, only };
             bench_http(&database_url, scale, seed, &limits, cli.json).await
+        }
+        Command::Import { entity, file, database_url, preset, mapping, dry_run, create_missing, as_user, max_mib } => {
+            let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("{}", e.reason))?;
+            let size = std::fs::metadata(&file).with_context(|| format!("cannot open {}", file.display()))?.len();
+            if size > max_mib << 20 {
+                bail!(
+                    "{}: the file is {:.1} MiB; the limit is {max_mib} MiB (raise it with --max-mib)",
+                    file.display(),
+                    size as f64 / 1048576.0
+                );
+            }
+            let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let mapping = match mapping {
+                Some(m) => Some(std::fs::read_to_string(&m).with_context(|| format!("cannot read {}", m.display()))?),
+                None => None,
+            };
+            let store = open(&database_url, 2).await?;
+            let app = App::new(store, Arc::new(SystemClock));
+            let p = app.cli_principal(as_user.as_deref()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opts = app::ImportOptions {
+                entity,
+                preset,
+                mapping,
+                dry_run,
+                create_missing,
+                file_name: file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+                max_bytes: max_mib << 20,
+            };
+            let pb = progress_bar("import");
+            pb.set_length(data.iter().filter(|b| **b == b'\n').count().saturating_sub(1) as u64);
+            let started = std::time::Instant::now();
+            let r = app.import_file(&p, &data, &opts, &|n| pb.inc(n)).await;
+            pb.finish_and_clear();
+            let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if cli.json {
+                say!("{}", serde_json::to_string(&r)?);
+            } else {
+                for problem in &r.problems {
+                    say!("{problem}");
+                }
+                let left = r.problem_count.saturating_sub(r.problems.len() as u64);
+                if left > 0 {
+                    say!("... and {left} more problems");
+                }
+                if !r.ignored_columns.is_empty() {
+                    say!("columns not imported: {}", r.ignored_columns.join(", "));
+                }
+                let what = if r.applied { "imported" } else { "checked" };
+                say!(
+                    "{what} {} {} rows ({}): {} new, {} changed, {} unchanged{} in {:.1} s",
+                    r.rows_read,
+                    r.entity,
+                    r.preset,
+                    r.new,
+                    r.changed,
+                    r.unchanged,
+                    if r.created_accounts > 0 {
+                        format!(", {} accounts created", r.created_accounts)
+                    } else {
+                        String::new()
+                    },
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            if r.problem_count > 0 {
+                bail!("{} problems; nothing was written", r.problem_count);
+            }
+            if r.dry_run {
+                say!("dry run: nothing was written");
+            }
+            Ok(())
         }
         Command::User { command: UserCommand::Create { database_url, email, name, role, time_zone, locale } } => {
             let store = open(&database_url, 2).await?;

@@ -13,8 +13,9 @@ mod auth;
 mod backup;
 mod bulk;
 mod crm;
+mod import;
 mod org;
-mod records;
+pub(crate) mod records;
 mod settings;
 
 use std::str::FromStr;
@@ -33,6 +34,7 @@ pub use crm::{
     ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
     LeadRow, NewLead, StageHistoryRow, StageMove,
 };
+pub use import::{ImportSet, Lookups, OpportunityExport};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 

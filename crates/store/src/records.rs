@@ -256,32 +256,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Page<OpportunityRow>> {
-        let mut w = Where::default();
-        w.visible("o.owner_id", viewer);
-        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let p = w.arg(Arg::Text(like_pattern(q)));
-            w.push(format!("LOWER(o.name) LIKE {p} ESCAPE '\\'"));
-        }
-        if let Some(v) = f.owner_id {
-            let p = w.arg(Arg::I64(v));
-            w.push(format!("o.owner_id = {p}"));
-        }
-        if let Some(v) = f.account_id {
-            let p = w.arg(Arg::I64(v));
-            w.push(format!("o.account_id = {p}"));
-        }
-        if let Some(k) = f.stage_kind {
-            let p = w.arg(Arg::Text(k.as_str().into()));
-            w.push(format!("o.stage_id IN (SELECT id FROM stages WHERE kind = {p})"));
-        }
-        if let Some(d) = f.close_from {
-            let p = w.arg(Arg::Text(d.to_string()));
-            w.push(format!("o.close_date >= {p}"));
-        }
-        if let Some(d) = f.close_to {
-            let p = w.arg(Arg::Text(d.to_string()));
-            w.push(format!("o.close_date <= {p}"));
-        }
+        let w = opportunity_where(viewer, f);
         let cond = w.sql();
         let order = if f.soonest_first { "o.close_date ASC, o.id ASC" } else { "o.close_date DESC, o.id DESC" };
         let sql = format!("{OPPORTUNITY_SELECT} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
@@ -299,6 +274,20 @@ impl Store {
         let sql = format!("{OPPORTUNITY_SELECT} WHERE {}", w.sql());
         let row: ORow = dispatch!(self, p => bind_all!(sqlx::query_as::<_, ORow>(&sql), w.args).fetch_one(p).await?);
         row.into_row()
+    }
+
+    /// Opportunities matching a condition built by the store itself (never from user input).
+    pub(crate) async fn opportunity_rows_where(&self, cond: &str) -> Result<Vec<OpportunityRow>> {
+        let sql = format!("{OPPORTUNITY_SELECT} WHERE {cond}");
+        let rows: Vec<ORow> = dispatch!(self, p => sqlx::query_as::<_, ORow>(&sql).fetch_all(p).await?);
+        rows.into_iter().map(ORow::into_row).collect()
+    }
+
+    /// Accounts matching a condition built by the store itself (never from user input).
+    pub(crate) async fn account_rows_where(&self, cond: &str) -> Result<Vec<AccountRow>> {
+        let sql = format!("{ACCOUNT_SELECT} WHERE {cond}");
+        let rows: Vec<ARow> = dispatch!(self, p => sqlx::query_as::<_, ARow>(&sql).fetch_all(p).await?);
+        rows.into_iter().map(ARow::into_row).collect()
     }
 
     pub async fn pipeline_list(&self) -> Result<Vec<Pipeline>> {
@@ -368,4 +357,35 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM accounts a WHERE {}", w.sql());
         Ok(dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), w.args).fetch_one(p).await?))
     }
+}
+
+/// The filter of an opportunity list as SQL on `opportunities o`, within the viewer's visibility.
+pub(crate) fn opportunity_where(viewer: &Viewer, f: &OpportunityFilter) -> Where {
+    let mut w = Where::default();
+    w.visible("o.owner_id", viewer);
+    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let p = w.arg(Arg::Text(like_pattern(q)));
+        w.push(format!("LOWER(o.name) LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(v) = f.owner_id {
+        let p = w.arg(Arg::I64(v));
+        w.push(format!("o.owner_id = {p}"));
+    }
+    if let Some(v) = f.account_id {
+        let p = w.arg(Arg::I64(v));
+        w.push(format!("o.account_id = {p}"));
+    }
+    if let Some(k) = f.stage_kind {
+        let p = w.arg(Arg::Text(k.as_str().into()));
+        w.push(format!("o.stage_id IN (SELECT id FROM stages WHERE kind = {p})"));
+    }
+    if let Some(d) = f.close_from {
+        let p = w.arg(Arg::Text(d.to_string()));
+        w.push(format!("o.close_date >= {p}"));
+    }
+    if let Some(d) = f.close_to {
+        let p = w.arg(Arg::Text(d.to_string()));
+        w.push(format!("o.close_date <= {p}"));
+    }
+    w
 }

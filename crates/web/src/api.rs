@@ -252,7 +252,8 @@ fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiR
     let internal = |e: csv::Error| ApiError::from(AppError::Internal(e.to_string()));
     w.write_record(header_row).map_err(internal)?;
     for r in rows {
-        w.write_record(&r).map_err(internal)?;
+        // Cells that a spreadsheet would run as a formula get a leading apostrophe.
+        w.write_record(r.iter().map(|c| import::escape_cell(c).into_owned())).map_err(internal)?;
     }
     let body = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
@@ -868,7 +869,7 @@ pub struct OpportunityQuery {
     pub count: Option<String>,
 }
 
-fn date(field: &str, v: &Option<String>) -> Result<Option<jiff::civil::Date>, AppError> {
+pub(crate) fn date(field: &str, v: &Option<String>) -> Result<Option<jiff::civil::Date>, AppError> {
     v.as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().map_err(|_| AppError::invalid(field, "must be a date YYYY-MM-DD")))

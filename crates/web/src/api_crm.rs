@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -449,4 +450,173 @@ pub async fn stage_exit_criteria(
 ) -> ApiResult<StatusCode> {
     s.app.set_exit_criteria(&p, id, &b.exit_criteria).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// Search in the opportunity name.
+    pub q: Option<String>,
+    pub owner_id: Option<i64>,
+    pub account_id: Option<i64>,
+    /// open, won or lost.
+    pub status: Option<String>,
+    pub close_from: Option<String>,
+    pub close_to: Option<String>,
+}
+
+/// The opportunities you may see, filtered, as salesops CSV with references by e-mail, name and
+/// external id and the stage history: the file imports back unchanged. Streams in pages.
+#[utoipa::path(get, path = "/api/v1/opportunities/export", tag = "import", params(ExportQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody)))]
+pub async fn opportunities_export(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let stage_kind = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(model::StageKind::parse)
+        .transpose()
+        .map_err(|e| AppError::invalid("status", e.reason))?;
+    let f = store::OpportunityFilter {
+        q: q.q,
+        owner_id: q.owner_id,
+        account_id: q.account_id,
+        stage_kind,
+        close_from: crate::api::date("close_from", &q.close_from)?,
+        close_to: crate::api::date("close_to", &q.close_to)?,
+        soonest_first: false,
+        exact_count: false,
+    };
+    // The first page is fetched before answering, so errors still get a proper status.
+    let (first, next) = s.app.export_opportunities_page(&p, &f, 0).await?;
+    let state = (s, p, f, next);
+    let rest = futures_util::stream::unfold(Some(state), |st| async move {
+        let (s, p, f, next) = st?;
+        let after = next?;
+        match s.app.export_opportunities_page(&p, &f, after).await {
+            Ok((bytes, next)) => Some((Ok::<_, std::io::Error>(bytes), Some((s, p, f, next)))),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed midway");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
+        }
+    });
+    let body = futures_util::stream::iter([Ok(first)]);
+    use futures_util::StreamExt;
+    let stream = body.chain(rest);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"opportunities.csv\""),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// salesops, salesforce or hubspot; detected from the header when absent.
+    pub preset: Option<String>,
+    /// true: validate and report only.
+    pub dry_run: Option<bool>,
+    /// true: create accounts that opportunities refer to but that do not exist.
+    pub create_missing: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportProblemDto {
+    pub line: u64,
+    pub row: u64,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    /// Stable: required, bad_number, bad_date, bad_currency, unknown_value, unknown_reference,
+    /// formula, ragged_row, bad_utf8, bad_quoting, too_large, missing_column, duplicate_key, ...
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportReportDto {
+    /// `ok` when valid (and written unless a dry run); `invalid` when there are problems.
+    pub code: String,
+    pub message: String,
+    pub entity: String,
+    pub preset: String,
+    pub dry_run: bool,
+    pub applied: bool,
+    pub rows_read: u64,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub created_accounts: usize,
+    pub problem_count: u64,
+    pub problems: Vec<ImportProblemDto>,
+    pub ignored_columns: Vec<String>,
+}
+
+/// Imports a CSV file sent as the request body (up to 512 MiB): accounts, contacts, leads,
+/// opportunities or activities. All or nothing; upserts by salesops id or external id, so
+/// sending the same file again changes nothing. 422 with every problem (line, column, value,
+/// code) when the file cannot be imported as it is.
+#[utoipa::path(post, path = "/api/v1/import/{entity}", tag = "import",
+    params(("entity" = String, Path, description = "accounts, contacts, leads, opportunities or activities"), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReportDto), (status = 422, body = ImportReportDto), (status = 403, body = ErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    axum::extract::Path(entity): axum::extract::Path<String>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, axum::Json<ImportReportDto>)> {
+    let entity = import::Entity::parse(&entity).map_err(|e| AppError::invalid("entity", e.reason))?;
+    let opts = app::ImportOptions {
+        entity,
+        preset: q.preset.filter(|p| !p.is_empty()),
+        mapping: None,
+        dry_run: q.dry_run.unwrap_or(false),
+        create_missing: q.create_missing.unwrap_or(false),
+        file_name: "api upload".into(),
+        max_bytes: crate::pages_import::MAX_UPLOAD as u64,
+    };
+    let r = s.app.import_file(&p, &body, &opts, &|_| {}).await?;
+    let ok = r.problem_count == 0;
+    let dto = ImportReportDto {
+        code: if ok { "ok" } else { "invalid" }.into(),
+        message: if ok {
+            format!("{} rows: {} new, {} changed, {} unchanged", r.rows_read, r.new, r.changed, r.unchanged)
+        } else {
+            format!("{} problems; nothing was written", r.problem_count)
+        },
+        entity: r.entity,
+        preset: r.preset,
+        dry_run: r.dry_run,
+        applied: r.applied,
+        rows_read: r.rows_read,
+        new: r.new,
+        changed: r.changed,
+        unchanged: r.unchanged,
+        created_accounts: r.created_accounts,
+        problem_count: r.problem_count,
+        problems: r
+            .problems
+            .into_iter()
+            .map(|p| ImportProblemDto {
+                line: p.line,
+                row: p.row,
+                column: p.column,
+                value: p.value,
+                code: p.code.into(),
+                message: p.message,
+            })
+            .collect(),
+        ignored_columns: r.ignored_columns,
+    };
+    Ok((if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, axum::Json(dto)))
 }

@@ -152,7 +152,7 @@ impl FromRequest<AppState> for FormAuth {
 pub fn csrf_of(p: &Principal) -> String {
     match &p.credential {
         Credential::Session { csrf_token, .. } => csrf_token.clone(),
-        Credential::Token { .. } => String::new(),
+        Credential::Token { .. } | Credential::Cli => String::new(),
     }
 }
 

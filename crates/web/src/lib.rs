@@ -12,6 +12,7 @@ mod metrics;
 mod pages;
 mod pages_admin;
 mod pages_crm;
+mod pages_import;
 
 use std::sync::Arc;
 
@@ -56,10 +57,11 @@ impl AppState {
         api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
         api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
         api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
+        api_crm::opportunities_export, api_crm::import,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "import"))
 )]
 pub struct ApiDoc;
 
@@ -200,6 +202,11 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(api::accounts))
         .route("/accounts/{id}", get(api::account))
         .route("/opportunities", get(api::opportunities))
+        .route("/opportunities/export", get(api_crm::opportunities_export))
+        .route(
+            "/import/{entity}",
+            post(api_crm::import).layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),
+        )
         .route("/opportunities/{id}", get(api::opportunity))
         .route("/opportunities/{id}/move", post(api_crm::opportunity_move))
         .route("/opportunities/{id}/history", get(api_crm::opportunity_history))
@@ -229,6 +236,12 @@ pub fn router(state: AppState) -> Router {
         .route("/leads/{id}/status", post(pages_crm::lead_status))
         .route("/leads/{id}/convert", post(pages_crm::lead_convert))
         .route("/leads/{id}/merge", post(pages_crm::lead_merge))
+        .route(
+            "/import",
+            get(pages_import::import_form)
+                .post(pages_import::import_submit)
+                .layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),
+        )
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

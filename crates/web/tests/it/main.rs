@@ -9,6 +9,7 @@ mod backup;
 mod browser;
 mod crm;
 mod helpers;
+mod import;
 mod ops;
 mod visibility;
 

@@ -1,0 +1,824 @@
+//! Importing CSV files (C4): parse and validate with the `import` crate, resolve references
+//! (owners by e-mail, accounts by id / external id / name, pipelines and stages by name, loss
+//! reasons), match rows to existing records (salesops id, else external id), keep only what
+//! changes, and write it all or nothing. A dry run stops before writing and reports.
+
+use std::collections::{HashMap, HashSet};
+
+use import::{Entity, Mapping, Parsed, Problem, Ref, Rows};
+use jiff::Timestamp;
+use model::{
+    Account, AccountId, Activity, ActivityId, Contact, ContactId, Currency, ForecastCategory, Lead, LeadId, LeadStatus,
+    LossReasonId, Opportunity, OpportunityId, Permission, Pipeline, StageChange, StageKind, TimeZoneName, UserId,
+};
+use serde::Serialize;
+use store::{ImportSet, Lookups};
+
+use crate::{App, AppError, Principal, default_forecast};
+
+/// How to read a file and what an import may do.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub entity: Entity,
+    /// A preset name ("salesops", "salesforce", "hubspot"), or None to detect it from the header.
+    pub preset: Option<String>,
+    /// A TOML mapping file; overrides `preset`.
+    pub mapping: Option<String>,
+    /// Validate and report only.
+    pub dry_run: bool,
+    /// Create accounts that opportunities refer to but that do not exist (by name or external id).
+    pub create_missing: bool,
+    /// Shown in the audit entry.
+    pub file_name: String,
+    pub max_bytes: u64,
+}
+
+/// What an import did (or, on a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub entity: String,
+    pub preset: String,
+    pub dry_run: bool,
+    /// True when the rows were written.
+    pub applied: bool,
+    pub rows_read: u64,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// Accounts created because opportunities referred to them (`create_missing`).
+    pub created_accounts: usize,
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+    pub ignored_columns: Vec<String>,
+}
+
+const MAX_PROBLEMS: usize = 1000;
+
+struct Ctx<'a> {
+    now: Timestamp,
+    me: UserId,
+    my_zone: TimeZoneName,
+    reporting: Currency,
+    lookups: &'a Lookups,
+    existing: HashMap<String, i64>,
+    problems: Vec<Problem>,
+    problem_count: u64,
+    seen_ids: HashSet<i64>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, row: usize, column: &str, value: &str, code: &'static str, message: String) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem {
+                line: row as u64 + 1,
+                row: row as u64,
+                column: Some(column.to_string()),
+                value: Some(value.chars().take(80).collect()),
+                code,
+                message,
+            });
+        }
+    }
+
+    fn owner(&mut self, row: usize, email: &Option<String>) -> UserId {
+        match email {
+            None => self.me,
+            Some(e) => match self.lookups.users.get(&e.to_lowercase()) {
+                Some(id) => UserId(*id),
+                None => {
+                    self.problem(row, "owner_email", e, "unknown_reference", format!("no user has the e-mail '{e}'"));
+                    self.me
+                }
+            },
+        }
+    }
+
+    /// Matches a row to an existing record: the salesops id must exist; otherwise the external id.
+    fn existing_id(
+        &mut self,
+        row: usize,
+        id: Option<i64>,
+        external: &Option<String>,
+        table_ids: &HashSet<i64>,
+    ) -> Option<i64> {
+        if let Some(id) = id {
+            if !table_ids.contains(&id) {
+                self.problem(
+                    row,
+                    "id",
+                    &id.to_string(),
+                    "unknown_reference",
+                    format!("there is no record with id {id}"),
+                );
+                return None;
+            }
+            if !self.seen_ids.insert(id) {
+                self.problem(
+                    row,
+                    "id",
+                    &id.to_string(),
+                    "duplicate_key",
+                    "the same record appears twice in the file".into(),
+                );
+            }
+            return Some(id);
+        }
+        let found = external.as_ref().and_then(|e| self.existing.get(e).copied());
+        if let Some(id) = found
+            && !self.seen_ids.insert(id)
+        {
+            self.problem(
+                row,
+                "id",
+                &id.to_string(),
+                "duplicate_key",
+                "the same record appears twice in the file".into(),
+            );
+        }
+        found
+    }
+
+    fn account_ref(&self, r: &Ref) -> Option<i64> {
+        let l = self.lookups;
+        match r {
+            Ref::Id(id) => l.account_ids.contains(id).then_some(*id),
+            Ref::External(e) => l.account_external.get(e).copied(),
+            Ref::Name(n) => l.account_names.get(&n.to_lowercase()).copied(),
+        }
+    }
+
+    fn unknown_account(&mut self, row: usize, column: &str, r: &Ref) {
+        let (v, what) = match r {
+            Ref::Id(id) => (id.to_string(), "id"),
+            Ref::External(e) => (e.clone(), "external id"),
+            Ref::Name(n) => (n.clone(), "name"),
+        };
+        self.problem(
+            row,
+            column,
+            &v,
+            "unknown_reference",
+            format!("no account has the {what} '{v}' (import the accounts first, or allow creating missing ones)"),
+        );
+    }
+}
+
+impl App {
+    /// Imports one CSV file of `opts.entity`. Administrators only (head of commercial
+    /// operations, sales operations, CRM administrator).
+    pub async fn import_file(
+        &self,
+        p: &Principal,
+        data: &[u8],
+        opts: &ImportOptions,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportReport, AppError> {
+        p.require(Permission::AdministerOrganisation)?;
+        p.require_write_credential()?;
+        let now = self.now();
+        let (mapping, preset_name) = match (&opts.mapping, &opts.preset) {
+            (Some(text), _) => {
+                let m = Mapping::from_toml(text).map_err(|e| AppError::invalid("mapping", e.to_string()))?;
+                let name = m.preset.unwrap_or("custom").to_string();
+                (m, format!("mapping file ({name})"))
+            }
+            (None, Some(name)) => {
+                let m = import::preset(name, opts.entity).map_err(|e| AppError::invalid("preset", e.to_string()))?;
+                (m, name.clone())
+            }
+            (None, None) => {
+                let header = data.split(|b| *b == b'\n').next().unwrap_or_default();
+                let name = import::detect_preset(header, opts.entity);
+                (
+                    import::preset(name, opts.entity).map_err(|e| AppError::invalid("preset", e.to_string()))?,
+                    name.to_string(),
+                )
+            }
+        };
+        let limits = import::Limits { max_bytes: opts.max_bytes, max_problems: MAX_PROBLEMS };
+        let parsed: Parsed = import::parse(data, opts.entity, &mapping, &limits);
+        let mut report = ImportReport {
+            entity: opts.entity.as_str().into(),
+            preset: preset_name,
+            dry_run: opts.dry_run,
+            applied: false,
+            rows_read: parsed.rows_read,
+            new: 0,
+            changed: 0,
+            unchanged: 0,
+            created_accounts: 0,
+            problems: parsed.problems.clone(),
+            problem_count: parsed.problem_count,
+            ignored_columns: parsed.ignored_columns.clone(),
+        };
+        if !parsed.is_ok() {
+            return Ok(report);
+        }
+        let lookups = self.store.import_lookups().await?;
+        let table = opts.entity.as_str();
+        let mut cx = Ctx {
+            now,
+            me: p.user.id,
+            my_zone: p.user.time_zone.clone(),
+            reporting: self.store.reporting_currency().await?,
+            lookups: &lookups,
+            existing: self.store.external_ids(table).await?,
+            problems: vec![],
+            problem_count: 0,
+            seen_ids: HashSet::new(),
+        };
+        let set = match parsed.rows {
+            Rows::Opportunities(rows) => {
+                self.plan_opportunities(&mut cx, rows, opts.create_missing, &mut report).await?
+            }
+            Rows::Accounts(rows) => self.plan_accounts(&mut cx, rows, &mut report).await?,
+            Rows::Contacts(rows) => plan_contacts(&mut cx, rows, &mut report),
+            Rows::Leads(rows) => plan_leads(&mut cx, rows, &mut report),
+            Rows::Activities(rows) => self.plan_activities(&mut cx, rows, &mut report).await?,
+        };
+        report.problem_count = cx.problem_count;
+        report.problems = cx.problems;
+        if report.problem_count > 0 || opts.dry_run {
+            return Ok(report);
+        }
+        let (new, changed) = set.counts();
+        if new + changed > 0 {
+            let summary = serde_json::json!({
+                "file": opts.file_name,
+                "preset": report.preset,
+                "rows": report.rows_read,
+                "new": report.new,
+                "changed": report.changed,
+                "unchanged": report.unchanged,
+                "created_accounts": report.created_accounts,
+            });
+            self.store.import_apply(&p.audit(now), &set, &summary, progress).await?;
+        }
+        report.applied = true;
+        Ok(report)
+    }
+
+    async fn plan_opportunities(
+        &self,
+        cx: &mut Ctx<'_>,
+        rows: Vec<import::OpportunityRow>,
+        create_missing: bool,
+        report: &mut ImportReport,
+    ) -> Result<ImportSet, AppError> {
+        let pipelines: Vec<Pipeline> = self.store.pipeline_list().await?;
+        let reasons = self.store.loss_reasons().await?;
+        let reason_ids: HashMap<String, i64> = reasons.iter().map(|r| (r.name.to_lowercase(), r.id.0)).collect();
+        let matched: Vec<Option<i64>> = {
+            let all: HashSet<i64> = if rows.iter().any(|r| r.id.is_some()) {
+                let ids: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
+                self.store.opportunities_by_id(&ids).await?.into_keys().collect()
+            } else {
+                HashSet::new()
+            };
+            rows.iter().enumerate().map(|(i, r)| cx.existing_id(i + 1, r.id, &r.external_id, &all)).collect()
+        };
+        let ids: Vec<i64> = matched.iter().flatten().copied().collect();
+        let before = self.store.opportunities_by_id(&ids).await?;
+        let mut new = vec![];
+        let mut changed = vec![];
+        let mut history = vec![];
+        let mut new_accounts: Vec<Account> = vec![];
+        let mut new_account_keys: HashMap<Ref, i64> = HashMap::new();
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
+            let row = i + 1;
+            let owner = cx.owner(row, &r.owner_email);
+            let account_id = match cx.account_ref(&r.account) {
+                Some(id) => id,
+                None if create_missing && !matches!(r.account, Ref::Id(_)) => {
+                    let next = -(new_accounts.len() as i64) - 1;
+                    *new_account_keys.entry(r.account.clone()).or_insert_with(|| {
+                        let (name, external_id) = match &r.account {
+                            Ref::External(e) => (e.clone(), Some(e.clone())),
+                            Ref::Name(n) => (n.clone(), None),
+                            Ref::Id(_) => unreachable!(),
+                        };
+                        new_accounts.push(Account {
+                            id: AccountId(0),
+                            name,
+                            industry: String::new(),
+                            employees: 0,
+                            country: String::new(),
+                            region_id: None,
+                            city: String::new(),
+                            postal_code: String::new(),
+                            time_zone: cx.my_zone.clone(),
+                            owner_id: owner,
+                            parent_id: None,
+                            currency: r.amount.currency,
+                            created_at: r.created_at.unwrap_or(cx.now),
+                            external_id,
+                            domain: None,
+                            phone: None,
+                        });
+                        next
+                    })
+                }
+                None => {
+                    cx.unknown_account(row, "account", &r.account);
+                    continue;
+                }
+            };
+            // Pipeline by name, else the first one that has the stage.
+            let stage_name = r.stage.to_lowercase();
+            let pipeline = match &r.pipeline {
+                Some(name) => match pipelines.iter().find(|pl| pl.name.eq_ignore_ascii_case(name)) {
+                    Some(pl) => pl,
+                    None => {
+                        cx.problem(
+                            row,
+                            "pipeline",
+                            name,
+                            "unknown_reference",
+                            format!("there is no pipeline named '{name}'"),
+                        );
+                        continue;
+                    }
+                },
+                None => match pipelines.iter().find(|pl| pl.stages.iter().any(|s| s.name.to_lowercase() == stage_name))
+                {
+                    Some(pl) => pl,
+                    None => {
+                        let names: Vec<&str> =
+                            pipelines.iter().flat_map(|pl| pl.stages.iter().map(|s| s.name.as_str())).collect();
+                        cx.problem(
+                            row,
+                            "stage",
+                            &r.stage,
+                            "unknown_reference",
+                            format!(
+                                "no pipeline has a stage named '{}' (stages: {}); map it with [values.stage]",
+                                r.stage,
+                                names.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let Some(stage) = pipeline.stages.iter().find(|s| s.name.to_lowercase() == stage_name) else {
+                cx.problem(
+                    row,
+                    "stage",
+                    &r.stage,
+                    "unknown_reference",
+                    format!("pipeline '{}' has no stage '{}'", pipeline.name, r.stage),
+                );
+                continue;
+            };
+            let loss_reason_id = match &r.loss_reason {
+                Some(name) => match reason_ids.get(&name.to_lowercase()) {
+                    Some(id) => Some(LossReasonId(*id)),
+                    None => {
+                        cx.problem(row, "loss_reason", name, "unknown_reference",
+                            format!("'{name}' is not a loss reason; add it under Sales process or map it with [values.loss_reason]"));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let loss_reason_id = if stage.kind == StageKind::Lost { loss_reason_id } else { None };
+            // The stage entries the file brings, mapped to this pipeline's stages.
+            let mut entries: Vec<(model::StageId, Timestamp)> = vec![];
+            let mut bad_entry = false;
+            for (name, at) in &r.stage_entered {
+                match pipeline.stages.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
+                    Some(s) => entries.push((s.id, *at)),
+                    None => {
+                        cx.problem(
+                            row,
+                            "stage_entered",
+                            name,
+                            "unknown_reference",
+                            format!("pipeline '{}' has no stage '{name}'", pipeline.name),
+                        );
+                        bad_entry = true;
+                    }
+                }
+            }
+            if bad_entry {
+                continue;
+            }
+            entries.sort_by_key(|e| e.1);
+            let prior = existing.and_then(|id| before.get(&id));
+            let created_at =
+                r.created_at.or(prior.map(|o| o.created_at)).or(entries.first().map(|e| e.1)).unwrap_or(cx.now);
+            if entries.last().map(|e| e.0) != Some(stage.id) {
+                let at = match prior {
+                    Some(o) if o.stage_id == stage.id => o.stage_entered_at,
+                    Some(_) => cx.now,
+                    None => entries.last().map(|e| e.1).unwrap_or(created_at).max(created_at),
+                };
+                entries.push((stage.id, at));
+            }
+            let stage_entered_at = entries.last().map(|e| e.1).unwrap_or(created_at);
+            let forecast_category = r.forecast_category.unwrap_or(match stage.kind {
+                StageKind::Won => ForecastCategory::Closed,
+                StageKind::Lost => ForecastCategory::Omitted,
+                StageKind::Open => {
+                    prior.map(|o| o.forecast_category).unwrap_or_else(|| default_forecast(stage.probability))
+                }
+            });
+            let mut o = Opportunity {
+                id: OpportunityId(existing.unwrap_or(0)),
+                name: r.name,
+                account_id: AccountId(account_id),
+                owner_id: owner,
+                pipeline_id: pipeline.id,
+                stage_id: stage.id,
+                amount: r.amount,
+                close_date: r.close_date,
+                forecast_category,
+                created_at,
+                updated_at: cx.now,
+                external_id: r.external_id.or(prior.and_then(|o| o.external_id.clone())),
+                probability: r.probability.filter(|p| *p != stage.probability),
+                loss_reason_id,
+                lead_source: r.lead_source,
+                next_step: prior.and_then(|o| o.next_step.clone()),
+                engaged_on: r.engaged_on,
+                stage_entered_at,
+            };
+            match prior {
+                None => {
+                    let placeholder = -(new.len() as i64) - 1;
+                    let mut from = None;
+                    for (sid, at) in &entries {
+                        history.push(StageChange {
+                            opportunity_id: OpportunityId(placeholder),
+                            from_stage_id: from,
+                            to_stage_id: *sid,
+                            at: *at,
+                            actor_user_id: None,
+                        });
+                        from = Some(*sid);
+                    }
+                    new.push(o);
+                }
+                Some(b) => {
+                    o.updated_at = b.updated_at;
+                    if o.stage_id == b.stage_id {
+                        o.stage_entered_at = b.stage_entered_at;
+                    }
+                    if o == *b {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    if o.stage_id != b.stage_id {
+                        history.push(StageChange {
+                            opportunity_id: b.id,
+                            from_stage_id: Some(b.stage_id),
+                            to_stage_id: o.stage_id,
+                            at: o.stage_entered_at,
+                            actor_user_id: Some(cx.me),
+                        });
+                    }
+                    o.updated_at = cx.now;
+                    changed.push(o);
+                }
+            }
+        }
+        report.new = new.len();
+        report.changed = changed.len();
+        report.created_accounts = new_accounts.len();
+        Ok(ImportSet::Opportunities { new, changed, history, new_accounts })
+    }
+
+    async fn plan_accounts(
+        &self,
+        cx: &mut Ctx<'_>,
+        rows: Vec<import::AccountRow>,
+        report: &mut ImportReport,
+    ) -> Result<ImportSet, AppError> {
+        let matched: Vec<Option<i64>> = {
+            let all = cx.lookups.account_ids.clone();
+            rows.iter().enumerate().map(|(i, r)| cx.existing_id(i + 1, r.id, &r.external_id, &all)).collect()
+        };
+        let ids: Vec<i64> = matched.iter().flatten().copied().collect();
+        let before = self.store.accounts_by_id(&ids).await?;
+        // Parents may be in the same file: by external id or name, resolved to the new rows.
+        let mut in_file: HashMap<Ref, usize> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            if let Some(e) = &r.external_id {
+                in_file.insert(Ref::External(e.clone()), i);
+            }
+            in_file.entry(Ref::Name(r.name.to_lowercase())).or_insert(i);
+        }
+        // (existing id, account, parent's position in the file, own position in the file)
+        let mut out: Vec<(Option<i64>, Account, Option<usize>, usize)> = vec![];
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
+            let row = i + 1;
+            let owner = cx.owner(row, &r.owner_email);
+            let mut parent_in_file = None;
+            let parent_id = match &r.parent {
+                None => None,
+                Some(pr) => match cx.account_ref(pr) {
+                    Some(id) => Some(AccountId(id)),
+                    None => {
+                        let key = match pr {
+                            Ref::Name(n) => Ref::Name(n.to_lowercase()),
+                            other => other.clone(),
+                        };
+                        match in_file.get(&key) {
+                            Some(j) if *j != i => {
+                                parent_in_file = Some(*j);
+                                None
+                            }
+                            _ => {
+                                cx.unknown_account(row, "parent", pr);
+                                continue;
+                            }
+                        }
+                    }
+                },
+            };
+            let time_zone = match &r.time_zone {
+                Some(z) => match TimeZoneName::parse(z) {
+                    Ok(z) => z,
+                    Err(e) => {
+                        cx.problem(row, "time_zone", z, "bad_value", e.reason);
+                        continue;
+                    }
+                },
+                None => cx.my_zone.clone(),
+            };
+            let prior = existing.and_then(|id| before.get(&id));
+            let a = Account {
+                id: AccountId(existing.unwrap_or(0)),
+                name: r.name,
+                industry: r.industry,
+                employees: r.employees.unwrap_or(0),
+                country: r.country,
+                region_id: prior.and_then(|a| a.region_id),
+                city: r.city,
+                postal_code: r.postal_code,
+                time_zone,
+                owner_id: owner,
+                parent_id,
+                currency: r.currency.or(prior.map(|a| a.currency)).unwrap_or(cx.reporting),
+                created_at: r.created_at.or(prior.map(|a| a.created_at)).unwrap_or(cx.now),
+                external_id: r.external_id.or(prior.and_then(|a| a.external_id.clone())),
+                domain: r.domain,
+                phone: r.phone,
+            };
+            if let Some(b) = prior
+                && a == *b
+                && parent_in_file.is_none()
+            {
+                report.unchanged += 1;
+                continue;
+            }
+            out.push((existing, a, parent_in_file, i));
+        }
+        // New accounts in an order where parents come first; placeholders point at them.
+        let out_of_file: HashMap<usize, usize> = out.iter().enumerate().map(|(k, o)| (o.3, k)).collect();
+        let mut new = vec![];
+        let mut changed = vec![];
+        let mut new_index: HashMap<usize, usize> = HashMap::new();
+        let mut pending: Vec<usize> = (0..out.len()).collect();
+        let mut guard = 0;
+        while !pending.is_empty() && guard < 64 {
+            guard += 1;
+            let mut rest = vec![];
+            for idx in pending {
+                let (existing, a, parent, _) = &out[idx];
+                let parent_ref = match parent {
+                    None => None,
+                    Some(j) => match out_of_file.get(j).and_then(|k| new_index.get(k)) {
+                        Some(n) => Some(AccountId(-(*n as i64) - 1)),
+                        None => {
+                            rest.push(idx);
+                            continue;
+                        }
+                    },
+                };
+                let mut a = a.clone();
+                if parent_ref.is_some() {
+                    a.parent_id = parent_ref;
+                }
+                match existing {
+                    Some(_) => changed.push(a),
+                    None => {
+                        new_index.insert(idx, new.len());
+                        new.push(a);
+                    }
+                }
+            }
+            pending = rest;
+        }
+        for idx in pending {
+            cx.problem(
+                out[idx].3 + 1,
+                "parent",
+                "",
+                "unknown_reference",
+                "the parent account chain loops or is not in the file".into(),
+            );
+        }
+        report.new = new.len();
+        report.changed = changed.len();
+        Ok(ImportSet::Accounts { new, changed })
+    }
+
+    async fn plan_activities(
+        &self,
+        cx: &mut Ctx<'_>,
+        rows: Vec<import::ActivityRow>,
+        report: &mut ImportReport,
+    ) -> Result<ImportSet, AppError> {
+        let opp_ext = self.store.external_ids("opportunities").await?;
+        let lead_ext = self.store.external_ids("leads").await?;
+        let contact_ext = self.store.external_ids("contacts").await?;
+        let mut new = vec![];
+        for (i, r) in rows.into_iter().enumerate() {
+            let row = i + 1;
+            if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
+                report.unchanged += 1;
+                continue;
+            }
+            let owner = cx.owner(row, &r.owner_email);
+            let account_id = match &r.account {
+                Some(a) => match cx.account_ref(a) {
+                    Some(id) => Some(AccountId(id)),
+                    None => {
+                        cx.unknown_account(row, "account", a);
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let by_ext = |m: &HashMap<String, i64>, r: &Option<Ref>| -> Result<Option<i64>, String> {
+                match r {
+                    None => Ok(None),
+                    Some(Ref::Id(id)) => Ok(Some(*id)),
+                    Some(Ref::External(e)) => m.get(e).copied().map(Some).ok_or_else(|| e.clone()),
+                    Some(Ref::Name(n)) => Err(n.clone()),
+                }
+            };
+            let opportunity_id = match by_ext(&opp_ext, &r.opportunity) {
+                Ok(v) => v,
+                Err(v) => {
+                    cx.problem(
+                        row,
+                        "opportunity",
+                        &v,
+                        "unknown_reference",
+                        format!("no opportunity has the external id '{v}'"),
+                    );
+                    continue;
+                }
+            };
+            let lead_id = by_ext(&lead_ext, &r.lead).unwrap_or(None);
+            let contact_id = by_ext(&contact_ext, &r.contact).unwrap_or(None);
+            new.push(Activity {
+                id: ActivityId(0),
+                external_id: r.external_id,
+                kind: r.kind,
+                subject: r.subject,
+                at: r.at,
+                duration_seconds: r.duration_seconds,
+                outcome: r.outcome,
+                address: r.address,
+                owner_id: owner,
+                account_id,
+                contact_id: contact_id.map(ContactId),
+                lead_id: lead_id.map(LeadId),
+                opportunity_id: opportunity_id.map(OpportunityId),
+            });
+        }
+        report.new = new.len();
+        Ok(ImportSet::Activities { new, changed: vec![] })
+    }
+}
+
+fn plan_contacts(cx: &mut Ctx<'_>, rows: Vec<import::ContactRow>, report: &mut ImportReport) -> ImportSet {
+    let mut new = vec![];
+    for (i, r) in rows.into_iter().enumerate() {
+        let row = i + 1;
+        if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
+            report.unchanged += 1;
+            continue;
+        }
+        let owner = cx.owner(row, &r.owner_email);
+        let account_id = match &r.account {
+            Some(a) => match cx.account_ref(a) {
+                Some(id) => Some(AccountId(id)),
+                None => {
+                    cx.unknown_account(row, "account", a);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        new.push(Contact {
+            id: ContactId(0),
+            external_id: r.external_id,
+            account_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email,
+            phone: r.phone,
+            title: r.title,
+            owner_id: owner,
+            created_at: r.created_at.unwrap_or(cx.now),
+        });
+    }
+    report.new = new.len();
+    ImportSet::Contacts { new, changed: vec![] }
+}
+
+fn plan_leads(cx: &mut Ctx<'_>, rows: Vec<import::LeadRow>, report: &mut ImportReport) -> ImportSet {
+    let mut new = vec![];
+    for (i, r) in rows.into_iter().enumerate() {
+        let row = i + 1;
+        if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
+            report.unchanged += 1;
+            continue;
+        }
+        let owner = cx.owner(row, &r.owner_email);
+        let status = r.status.unwrap_or(LeadStatus::New);
+        new.push(Lead {
+            id: LeadId(0),
+            external_id: r.external_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            company: r.company,
+            email: r.email,
+            phone: r.phone,
+            source: r.source,
+            campaign: r.campaign,
+            status,
+            disqualify_reason: r.disqualify_reason,
+            owner_id: owner,
+            created_at: r.created_at.unwrap_or(cx.now),
+            converted_at: None,
+            account_id: None,
+            contact_id: None,
+            opportunity_id: None,
+        });
+    }
+    report.new = new.len();
+    ImportSet::Leads { new, changed: vec![] }
+}
+
+/// Rows per page of a streamed export.
+pub const EXPORT_PAGE: i64 = 5_000;
+
+impl App {
+    /// One page of the salesops CSV export of opportunities (the visible ones matching `f`),
+    /// after id `after`; the header only on the first page. Returns the bytes and the cursor of
+    /// the next page (None at the end). Re-importing the whole export changes nothing.
+    pub async fn export_opportunities_page(
+        &self,
+        p: &Principal,
+        f: &store::OpportunityFilter,
+        after: i64,
+    ) -> Result<(Vec<u8>, Option<i64>), AppError> {
+        let viewer = self.viewer(p).await?;
+        if after == 0 {
+            self.store.audit_event(&p.audit(self.now()), "export", "opportunities", None).await?;
+        }
+        let rows = self.store.opportunity_export_page(&viewer, f, after, EXPORT_PAGE).await?;
+        let next = (rows.len() as i64 == EXPORT_PAGE).then(|| rows.last().map(|r| r.opportunity.id.0)).flatten();
+        let mut out =
+            import::Exporter::new(Vec::new(), Entity::Opportunities).map_err(|e| AppError::Internal(e.to_string()))?;
+        for r in &rows {
+            let o = &r.opportunity;
+            let row = import::OpportunityRow {
+                id: Some(o.id.0),
+                external_id: o.external_id.clone(),
+                name: o.name.clone(),
+                account: match &r.account_external_id {
+                    Some(e) => Ref::External(e.clone()),
+                    None => Ref::Id(o.account_id.0),
+                },
+                owner_email: Some(r.owner_email.clone()),
+                pipeline: Some(r.pipeline.clone()),
+                stage: r.stage.clone(),
+                amount: o.amount,
+                close_date: o.close_date,
+                probability: Some(o.probability.unwrap_or(r.stage_probability)),
+                forecast_category: Some(o.forecast_category),
+                loss_reason: r.loss_reason.clone(),
+                lead_source: o.lead_source.clone(),
+                engaged_on: o.engaged_on,
+                created_at: Some(o.created_at),
+                stage_entered: r.stage_entered.clone(),
+            };
+            out.write(&row).map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        let mut bytes = out.finish().map_err(|e| AppError::Internal(e.to_string()))?;
+        if after != 0 {
+            let header = format!("{}\r\n", import::export_header(Entity::Opportunities).join(","));
+            if bytes.starts_with(header.as_bytes()) {
+                bytes.drain(..header.len());
+            }
+        }
+        Ok((bytes, next))
+    }
+}

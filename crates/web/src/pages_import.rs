@@ -1,0 +1,229 @@
+//! The import page: upload a CSV (and optionally a mapping file), check it (dry run) and see
+//! every problem with its line, column and value, then import it all or nothing.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{FromRequest, Multipart, Request, State};
+
+use crate::AppState;
+use crate::auth::{PageAuth, same_secret};
+use crate::pages::{OrPage, PageError, PageResult, Shell, render, shell};
+use app::{AppError, ImportOptions, ImportReport, Principal};
+use model::Permission;
+
+/// Largest upload the page accepts.
+pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+
+/// A signed-in user's multipart form with a verified CSRF field (which must come first).
+pub struct UploadAuth {
+    pub principal: Principal,
+    pub fields: HashMap<String, String>,
+    pub files: HashMap<String, (String, Vec<u8>)>,
+}
+
+impl FromRequest<AppState> for UploadAuth {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (mut parts, body) = req.into_parts();
+        let PageAuth(principal) =
+            <PageAuth as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        let p = principal.clone();
+        let bad = move |m: String| PageError::new(AppError::invalid("file", m), Some(&p));
+        let app::Credential::Session { csrf_token, .. } = &principal.credential else {
+            return Err(PageError::new(AppError::Forbidden, Some(&principal)));
+        };
+        let csrf_token = csrf_token.clone();
+        let mut mp =
+            Multipart::from_request(Request::from_parts(parts, body), state).await.map_err(|e| bad(e.body_text()))?;
+        let mut fields = HashMap::new();
+        let mut files = HashMap::new();
+        let mut checked = false;
+        while let Some(field) = mp.next_field().await.map_err(|e| bad(e.body_text()))? {
+            let name = field.name().unwrap_or("").to_string();
+            if !checked && name != "csrf" {
+                return Err(PageError::new(AppError::Csrf, Some(&principal)));
+            }
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+                    files.insert(name, (file_name, bytes.to_vec()));
+                }
+                None => {
+                    let text = field.text().await.map_err(|e| bad(e.body_text()))?;
+                    if name == "csrf" {
+                        if !same_secret(&text, &csrf_token) {
+                            return Err(PageError::new(AppError::Csrf, Some(&principal)));
+                        }
+                        checked = true;
+                    }
+                    fields.insert(name, text);
+                }
+            }
+        }
+        if !checked {
+            return Err(PageError::new(AppError::Csrf, Some(&principal)));
+        }
+        Ok(UploadAuth { principal, fields, files })
+    }
+}
+
+pub struct ProblemView {
+    line: u64,
+    row: u64,
+    column: String,
+    value: String,
+    message: String,
+    code: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    shell: Shell,
+    entity: String,
+    preset: String,
+    entities: Vec<(&'static str, String)>,
+    presets: Vec<(&'static str, String)>,
+    create_missing: bool,
+    error: Option<String>,
+    /// Set after a check or an import.
+    result: Option<ResultView>,
+}
+
+pub struct ResultView {
+    file: String,
+    applied: bool,
+    dry_run: bool,
+    ok: bool,
+    summary: String,
+    problems: Vec<ProblemView>,
+    more: String,
+    ignored: String,
+}
+
+fn page(p: &Principal, entity: &str, preset: &str, create_missing: bool) -> ImportPage {
+    let sh = shell(p, "import");
+    ImportPage {
+        entities: ["opportunities", "accounts", "contacts", "leads", "activities"]
+            .into_iter()
+            .map(|e| (e, sh.t.t(&format!("import-entity-{e}"))))
+            .collect(),
+        presets: ["", "salesforce", "hubspot", "salesops"]
+            .into_iter()
+            .map(|e| (e, sh.t.t(&format!("import-preset-{}", if e.is_empty() { "auto" } else { e }))))
+            .collect(),
+        entity: entity.into(),
+        preset: preset.into(),
+        create_missing,
+        error: None,
+        result: None,
+        shell: sh,
+    }
+}
+
+pub async fn import_form(PageAuth(p): PageAuth) -> PageResult {
+    p.require(Permission::AdministerOrganisation).or_page(&p)?;
+    Ok(render(&page(&p, "opportunities", "", false)))
+}
+
+fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView {
+    let ok = r.problem_count == 0;
+    let key = match (ok, r.applied) {
+        (false, _) => "import-result-problems",
+        (true, true) => "import-result-applied",
+        (true, false) => "import-result-checked",
+    };
+    let summary = t.targs(
+        key,
+        &[
+            ("rows", t.int(r.rows_read as i64)),
+            ("new", t.int(r.new as i64)),
+            ("changed", t.int(r.changed as i64)),
+            ("unchanged", t.int(r.unchanged as i64)),
+            ("problems", t.int(r.problem_count as i64)),
+            ("accounts", t.int(r.created_accounts as i64)),
+        ],
+    );
+    let more = r.problem_count.saturating_sub(r.problems.len() as u64);
+    ResultView {
+        file: file.to_string(),
+        applied: r.applied,
+        dry_run: r.dry_run,
+        ok,
+        summary,
+        problems: r
+            .problems
+            .iter()
+            .map(|p| ProblemView {
+                line: p.line,
+                row: p.row,
+                column: p.column.clone().unwrap_or_default(),
+                value: p.value.clone().unwrap_or_default(),
+                message: p.message.clone(),
+                code: p.code,
+            })
+            .collect(),
+        more: if more > 0 { t.t1("import-more-problems", "count", t.int(more as i64)) } else { String::new() },
+        ignored: r.ignored_columns.join(", "),
+    }
+}
+
+pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> PageResult {
+    let p = &u.principal;
+    p.require(Permission::AdministerOrganisation).or_page(p)?;
+    let get = |k: &str| u.fields.get(k).map(String::as_str).unwrap_or("");
+    let entity_name = get("entity").to_string();
+    let preset = get("preset").to_string();
+    let create_missing = get("create_missing") == "on";
+    let mut view = page(p, &entity_name, &preset, create_missing);
+    let entity = match import::Entity::parse(&entity_name) {
+        Ok(e) => e,
+        Err(e) => return Err(PageError::new(AppError::invalid("entity", e.reason), Some(p))),
+    };
+    let Some((file_name, data)) = u.files.get("file").filter(|(_, d)| !d.is_empty()) else {
+        view.error = Some(view.shell.t.t("import-no-file"));
+        let mut r = render(&view);
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    };
+    let mapping = match u.files.get("mapping").filter(|(_, d)| !d.is_empty()) {
+        Some((_, bytes)) => match String::from_utf8(bytes.clone()) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                return Err(PageError::new(AppError::invalid("mapping", "the mapping file is not UTF-8"), Some(p)));
+            }
+        },
+        None => None,
+    };
+    let opts = ImportOptions {
+        entity,
+        preset: (!preset.is_empty()).then(|| preset.clone()),
+        mapping,
+        dry_run: get("mode") != "apply",
+        create_missing,
+        file_name: file_name.clone(),
+        max_bytes: MAX_UPLOAD as u64,
+    };
+    match state.app.import_file(p, data, &opts, &|_| {}).await {
+        Ok(report) => {
+            let status = if report.problem_count > 0 {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                axum::http::StatusCode::OK
+            };
+            view.result = Some(result_view(&view.shell.t, file_name, &report));
+            let mut r = render(&view);
+            *r.status_mut() = status;
+            Ok(r)
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Refused(_) | AppError::Conflict(_))) => {
+            view.error = Some(crate::pages_admin::error_text(&e));
+            let mut r = render(&view);
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(PageError::new(e, Some(p))),
+    }
+}

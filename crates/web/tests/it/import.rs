@@ -1,0 +1,258 @@
+//! Importing a year of CRM history (C4): Salesforce and HubSpot exports, dry runs with a
+//! validation report, all-or-nothing apply, idempotent re-import, historical dates kept, and
+//! the salesops export importing back unchanged. Through the API and the import page.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::json;
+
+use crate::{ADMIN, As, HEAD, REP, TestApp, both};
+
+async fn post_csv(t: &TestApp, who: &As, path: &str, csv: &str) -> crate::Resp {
+    let mut b = Request::builder().method("POST").uri(path).header(header::CONTENT_TYPE, "text/csv");
+    match who {
+        As::Token(tok) => b = b.header(header::AUTHORIZATION, format!("Bearer {tok}")),
+        As::Session { cookie, csrf } => b = b.header(header::COOKIE, cookie).header("x-csrf-token", csrf),
+        As::Anonymous => {}
+    }
+    t.raw(b.body(Body::from(csv.to_string())).unwrap()).await
+}
+
+/// A Salesforce report export: account names, owner e-mails, a lost deal with its reason.
+const SALESFORCE: &str = "\
+Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate,Probability (%),CreatedDate,Loss_Reason__c,LeadSource
+0068d00000AbCdE,Kantoorinrichting 2026,Import Test B.V.,rep@demo.salesops.io,Proposal,12500.00,EUR,2026-03-31,60,2025-11-02T10:00:00Z,,Website
+0068d00000AbCdF,Servicecontract,Import Test B.V.,rep@demo.salesops.io,Closed lost,800.00,EUR,2026-01-31,0,2025-10-02T10:00:00Z,Price,Referral
+0068d00000AbCdG,Uitbreiding,Import Test B.V.,rep@demo.salesops.io,Closed won,4200.50,EUR,2026-02-15,100,2025-09-12T08:30:00Z,,
+";
+
+both!(a_salesforce_export_is_checked_then_imported_once, |t| {
+    let admin = t.session(ADMIN).await;
+    // Without creating missing accounts, the unknown account is reported, nothing written.
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?dry_run=true", SALESFORCE).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        (v["code"].as_str(), v["preset"].as_str(), v["problem_count"].as_u64()),
+        (Some("invalid"), Some("salesforce"), Some(3))
+    );
+    assert_eq!(v["problems"][0]["code"], "unknown_reference");
+    assert!(v["problems"][0]["message"].as_str().unwrap().contains("Import Test B.V."));
+
+    let before = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?dry_run=true&create_missing=true", SALESFORCE).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.json()["new"].as_u64(), r.json()["applied"].as_bool()), (Some(3), Some(false)));
+    let same = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
+    assert_eq!(same, before, "a dry run writes nothing");
+
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?create_missing=true", SALESFORCE).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.json()["new"].as_u64(), r.json()["created_accounts"].as_u64()), (Some(3), Some(1)));
+    // Re-importing the same file changes nothing.
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?create_missing=true", SALESFORCE).await;
+    assert_eq!(
+        (r.json()["new"].as_u64(), r.json()["changed"].as_u64(), r.json()["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3)),
+        "{}",
+        r.body
+    );
+    let after = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
+    assert_eq!(after, before + 3);
+
+    // The records keep their history: created date, loss reason, and the rep owns them.
+    let rep = t.session(REP).await;
+    let list = t.get("/api/v1/opportunities?q=servicecontract", &rep).await.json();
+    let lost = &list["items"][0];
+    assert_eq!(
+        (lost["external_id"].as_str(), lost["loss_reason"].as_str(), lost["created_at"].as_str()),
+        (Some("0068d00000AbCdF"), Some("Price"), Some("2025-10-02T10:00:00Z"))
+    );
+    assert_eq!(lost["amount"], json!({"amount": "800.00", "currency": "EUR"}));
+
+    // A changed amount in the next export updates just that deal, with an audit entry per file.
+    let changed = SALESFORCE.replace("12500.00", "13750.00");
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?create_missing=true", &changed).await;
+    assert_eq!((r.json()["changed"].as_u64(), r.json()["unchanged"].as_u64()), (Some(1), Some(2)), "{}", r.body);
+    let head = t.session(HEAD).await;
+    let audit = t.get("/api/v1/audit?action=import", &head).await.json();
+    assert_eq!(audit["total"], 2, "one entry per applied file that changed something: {audit}");
+
+    // Reps cannot import.
+    let r = post_csv(&t, &rep, "/api/v1/import/opportunities", SALESFORCE).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});
+
+/// A HubSpot deals export with "Date entered" columns: the stage history comes along.
+const HUBSPOT: &str = "\
+Record ID,Deal Name,Deal Stage,Pipeline,Amount,Currency,Close Date,Create Date,Deal owner,Associated Company,\"Date entered \"\"Prospecting (New business)\"\"\",\"Date entered \"\"Qualification (New business)\"\"\",\"Date entered \"\"Proposal (New business)\"\"\"
+9001,Warmtepompen,Proposal,New business,9900,EUR,2026-05-30,2026-01-05 09:00,rep@demo.salesops.io,HubSpot Klant,2026-01-05 09:00,2026-01-20 14:00,2026-02-11 10:30
+";
+
+both!(a_hubspot_export_brings_its_stage_history, |t| {
+    let admin = t.session(ADMIN).await;
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?create_missing=true", HUBSPOT).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["preset"], "hubspot");
+    let rep = t.session(REP).await;
+    let o = t.get("/api/v1/opportunities?q=warmtepompen", &rep).await.json()["items"][0].clone();
+    assert_eq!(o["stage_entered_at"], "2026-02-11T10:30:00Z");
+    let h = t.get(&format!("/api/v1/opportunities/{}/history", o["id"]), &rep).await.json();
+    let steps: Vec<(&str, &str, &str)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["to_stage"].as_str().unwrap(), x["at"].as_str().unwrap(), x["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("Prospecting", "2026-01-05T09:00:00Z", "import"),
+            ("Qualification", "2026-01-20T14:00:00Z", "import"),
+            ("Proposal", "2026-02-11T10:30:00Z", "import"),
+        ]
+    );
+});
+
+both!(bad_files_get_a_report_and_write_nothing, |t| {
+    let admin = t.session(ADMIN).await;
+    let before = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
+    let header = "Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate\n";
+    let cases: &[(&str, &str, &str)] = &[
+        ("ragged", "A1,Deal,Acme,rep@demo.salesops.io,Proposal,100,EUR\n", "ragged_row"),
+        (
+            "formula",
+            "A2,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",Acme,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\n",
+            "formula",
+        ),
+        ("unknown owner", "A3,Deal,Acme,nobody@example.com,Proposal,100,EUR,2026-01-01\n", "unknown_reference"),
+        ("unknown stage", "A4,Deal,Acme,rep@demo.salesops.io,Signed,100,EUR,2026-01-01\n", "unknown_reference"),
+        ("amount", "A5,Deal,Acme,rep@demo.salesops.io,Proposal,12;5,EUR,2026-01-01\n", "bad_number"),
+        ("date", "A6,Deal,Acme,rep@demo.salesops.io,Proposal,100,EUR,31/02/2026\n", "bad_date"),
+        ("currency", "A7,Deal,Acme,rep@demo.salesops.io,Proposal,100,EUX,2026-01-01\n", "bad_currency"),
+        (
+            "duplicate",
+            "A8,Deal,Acme,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\nA8,Deal,Acme,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\n",
+            "duplicate_key",
+        ),
+    ];
+    for (what, rows, code) in cases {
+        // A valid first row proves nothing is written when a later row is bad.
+        let csv = format!("{header}OK1,Good deal,Acme,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\n{rows}");
+        let r = post_csv(&t, &admin, "/api/v1/import/opportunities?preset=salesforce&create_missing=true", &csv).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.body);
+        let body = r.json();
+        let found: Vec<String> =
+            body["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_string()).collect();
+        assert!(found.iter().any(|c| c == code), "{what}: expected {code} in {}", r.body);
+        let p = &body["problems"][0];
+        assert!(p["line"].as_u64().unwrap() >= 2, "{what}: a line is named");
+    }
+    // Bad UTF-8 and an empty body.
+    let mut bytes = format!("{header}B1,Caf").into_bytes();
+    bytes.extend([0xff, 0xfe]);
+    bytes.extend(b",Acme,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\n");
+    let As::Session { cookie, csrf } = &admin else { unreachable!() };
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/import/opportunities?preset=salesforce")
+        .header(header::COOKIE, cookie)
+        .header("x-csrf-token", csrf)
+        .body(Body::from(bytes))
+        .unwrap();
+    let r = t.raw(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("bad_utf8"), "{}", r.body);
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = post_csv(&t, &admin, "/api/v1/import/planets", "x\n").await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("entity")));
+    let after = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
+    assert_eq!(after, before, "no partial writes");
+});
+
+both!(the_salesops_export_imports_back_unchanged, |t| {
+    let admin = t.session(ADMIN).await;
+    let r = t.get("/api/v1/opportunities/export", &admin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let total = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_u64().unwrap();
+    assert_eq!(r.body.lines().count() as u64, total + 1, "every visible opportunity, one header");
+    assert!(r.body.lines().next().unwrap().starts_with("id,external_id,name,"), "{}", &r.body[..200]);
+    let back = post_csv(&t, &admin, "/api/v1/import/opportunities", &r.body).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", &back.body[..back.body.len().min(2000)]);
+    let v = back.json();
+    assert_eq!(
+        (v["preset"].as_str(), v["new"].as_u64(), v["changed"].as_u64(), v["unchanged"].as_u64()),
+        (Some("salesops"), Some(0), Some(0), Some(total))
+    );
+    // A rep's export holds only the rep's deals.
+    let rep = t.session(REP).await;
+    let mine = t.get("/api/v1/opportunities/export?status=open", &rep).await;
+    let rep_total =
+        t.get("/api/v1/opportunities?count=exact&limit=1&status=open", &rep).await.json()["total"].as_u64().unwrap();
+    assert_eq!(mine.body.lines().count() as u64, rep_total + 1);
+    assert!(mine.body.lines().skip(1).all(|l| l.contains("rep@demo.salesops.io")));
+});
+
+both!(list_exports_neutralise_formulas, |t| {
+    let admin = t.session(ADMIN).await;
+    let csv = "Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate\nF1,'=1+2 deal,Formula Klant,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01\n";
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?preset=salesforce&create_missing=true", csv).await;
+    assert_eq!(r.status, StatusCode::OK, "an escaped formula imports as text: {}", r.body);
+    let list = t.get("/api/v1/opportunities?format=csv&q=deal", &admin).await;
+    assert!(list.body.contains("'=1+2 deal"), "{}", list.body);
+    assert!(!list.body.contains(",=1+2"));
+    let export = t.get("/api/v1/opportunities/export?q=deal", &admin).await;
+    assert!(export.body.contains("'=1+2 deal"));
+    let json = t.get("/api/v1/opportunities?q=deal", &admin).await.json();
+    assert!(json["items"].as_array().unwrap().iter().any(|o| o["name"] == "=1+2 deal"), "stored as the text it is");
+});
+
+both!(the_import_page_checks_then_imports, |t| {
+    let admin = t.session(ADMIN).await;
+    assert_eq!(t.get("/import", &admin).await.status, StatusCode::OK);
+    let rep = t.session(REP).await;
+    assert_eq!(t.get("/import", &rep).await.status, StatusCode::FORBIDDEN);
+    let As::Session { cookie, csrf } = &admin else { unreachable!() };
+    let upload = |mode: &str, csrf_value: &str, csv: &str| {
+        let boundary = "XyZbOuNdArY";
+        let mut body = String::new();
+        for (name, value) in [
+            ("csrf", csrf_value),
+            ("entity", "opportunities"),
+            ("preset", ""),
+            ("create_missing", "on"),
+            ("mode", mode),
+        ] {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"deals.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"));
+        Request::builder()
+            .method("POST")
+            .uri("/import")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let bad = SALESFORCE.replace("2026-02-15", "15.02.2026");
+    let r = t.raw(upload("check", csrf, &bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("id=\"import-problems\"") && r.body.contains("15.02.2026") && r.body.contains("CloseDate"),
+        "{}",
+        r.body
+    );
+    let r = t.raw(upload("check", csrf, SALESFORCE)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"import-summary\""));
+    let r = t.raw(upload("apply", "forged", SALESFORCE)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF is checked on uploads");
+    let r = t.raw(upload("apply", csrf, SALESFORCE)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let n = t.get("/api/v1/opportunities?q=kantoorinrichting", &admin).await.json()["total"].as_i64().unwrap();
+    assert_eq!(n, 1);
+});
