@@ -197,7 +197,9 @@ impl App {
             }
         };
         let limits = import::Limits { max_bytes: opts.max_bytes, max_problems: MAX_PROBLEMS };
+        let clock = std::time::Instant::now();
         let parsed: Parsed = import::parse(data, opts.entity, &mapping, &limits);
+        tracing::info!(rows = parsed.rows_read, seconds = clock.elapsed().as_secs_f64(), "import: parsed");
         let mut report = ImportReport {
             entity: opts.entity.as_str().into(),
             preset: preset_name,
@@ -239,6 +241,7 @@ impl App {
         };
         report.problem_count = cx.problem_count;
         report.problems = cx.problems;
+        tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: planned");
         if report.problem_count > 0 || opts.dry_run {
             return Ok(report);
         }
@@ -254,6 +257,7 @@ impl App {
                 "created_accounts": report.created_accounts,
             });
             self.store.import_apply(&p.audit(now), &set, &summary, progress).await?;
+            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: written");
         }
         report.applied = true;
         Ok(report)
@@ -285,7 +289,15 @@ impl App {
         let mut history = vec![];
         let mut new_accounts: Vec<Account> = vec![];
         let mut new_account_keys: HashMap<Ref, i64> = HashMap::new();
-        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
+        // Rows are taken from the end and the parsed list shrinks as it goes, so a million-row
+        // file never holds both its parsed rows and its records in full (peak memory).
+        let (mut rows, mut matched) = (rows, matched);
+        while let Some(r) = rows.pop() {
+            let existing = matched.pop().flatten();
+            let i = rows.len();
+            if i % 131_072 == 0 {
+                rows.shrink_to_fit();
+            }
             let row = i + 1;
             let owner = cx.owner(row, &r.owner_email);
             let account_id = match cx.account_ref(&r.account) {
@@ -483,6 +495,26 @@ impl App {
                 }
             }
         }
+        // Back to file order: the new records' placeholders in the history follow them.
+        new.reverse();
+        changed.reverse();
+        history.reverse();
+        // ... and each opportunity's own entries back in time order.
+        let mut start = 0;
+        while start < history.len() {
+            let id = history[start].opportunity_id;
+            let end = history[start..].iter().position(|h| h.opportunity_id != id).map_or(history.len(), |k| start + k);
+            history[start..end].reverse();
+            start = end;
+        }
+        let n = new.len() as i64;
+        for h in &mut history {
+            if h.opportunity_id.0 < 0 {
+                let k = -h.opportunity_id.0 - 1;
+                h.opportunity_id = OpportunityId(-(n - 1 - k) - 1);
+            }
+        }
+        cx.problems.sort_by_key(|p| (p.row, p.line));
         report.new = new.len();
         report.changed = changed.len();
         report.created_accounts = new_accounts.len();

@@ -172,6 +172,18 @@ enum BenchCommand {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Time a CSV import of generated opportunities (salesops format, with two stage-history
+    /// entries each) into a database holding the small demo company, then re-import it.
+    Import {
+        /// Use a fresh database: the benchmark writes into it.
+        #[arg(long, default_value = "sqlite://salesops-bench-import.db")]
+        database_url: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Also time importing the same file again (nothing changes).
+        #[arg(long)]
+        reimport: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -370,6 +382,9 @@ async fn run() -> Result<()> {
         } => {
             let limits = BenchLimits { concurrency, requests, max_seconds, max_connections, only };
             bench_http(&database_url, scale, seed, &limits, cli.json).await
+        }
+        Command::Bench { command: BenchCommand::Import { database_url, rows, reimport } } => {
+            bench_import(&database_url, rows, reimport, cli.json).await
         }
         Command::Import { entity, file, database_url, preset, mapping, dry_run, create_missing, as_user, max_mib } => {
             let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("{}", e.reason))?;
@@ -639,4 +654,112 @@ async fn axum_serve(
             let _ = stopped.await;
         })
         .await;
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+async fn bench_import(url: &str, rows: usize, reimport: bool, json: bool) -> Result<()> {
+    let store = open(url, 4).await?;
+    if store.is_empty().await? {
+        app::load_demo(&store, demo::Scale::Small, 42, jiff::Timestamp::now(), &|_| {}, &|_| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let p = app.cli_principal(None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A file as another salesops (or a cleaned CRM export) would write it.
+    let generated = Instant::now();
+    let accounts: Vec<i64> = store.import_lookups().await?.account_ids.into_iter().collect();
+    let reps = ["rep@demo.salesops.io", "manager@demo.salesops.io", "salesops@demo.salesops.io"];
+    let stages =
+        [("Prospecting", "Qualification"), ("Qualification", "Needs analysis"), ("Needs analysis", "Proposal")];
+    let base = jiff::Timestamp::from_second(1_735_689_600)?; // 2025-01-01
+    let mut out = import::Exporter::new(Vec::with_capacity(rows * 260), import::Entity::Opportunities)?;
+    for i in 0..rows {
+        let (from, to) = stages[i % stages.len()];
+        let created = base + jiff::SignedDuration::from_secs((i as i64 * 31) % 31_000_000);
+        let moved = created + jiff::SignedDuration::from_hours(24 * (1 + (i as i64 % 40)));
+        let row = import::OpportunityRow {
+            id: None,
+            external_id: Some(format!("BENCH-{i:07}")),
+            name: format!("Bench deal {i}"),
+            account: import::Ref::Id(accounts[i % accounts.len()]),
+            owner_email: Some(reps[i % reps.len()].to_string()),
+            pipeline: Some("New business".into()),
+            stage: to.into(),
+            amount: model::Money::new(
+                rust_decimal::Decimal::new(100_000 + (i as i64 * 7919) % 9_000_000, 2),
+                model::Currency::EUR,
+            ),
+            close_date: (moved + jiff::SignedDuration::from_hours(24 * 60)).to_zoned(jiff::tz::TimeZone::UTC).date(),
+            probability: None,
+            forecast_category: None,
+            loss_reason: None,
+            lead_source: Some("Website".into()),
+            engaged_on: None,
+            created_at: Some(created),
+            stage_entered: vec![(from.to_string(), created), (to.to_string(), moved)],
+        };
+        out.write(&row)?;
+    }
+    let data = out.finish()?;
+    let gen_s = generated.elapsed().as_secs_f64();
+    let rss_before = peak_rss_mib();
+    let opts = app::ImportOptions {
+        entity: import::Entity::Opportunities,
+        preset: Some("salesops".into()),
+        mapping: None,
+        dry_run: false,
+        create_missing: false,
+        file_name: "bench.csv".into(),
+        max_bytes: 4 << 30,
+    };
+    let started = Instant::now();
+    let r = app.import_file(&p, &data, &opts, &|_| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let import_s = started.elapsed().as_secs_f64();
+    if r.problem_count > 0 {
+        bail!("the generated file has {} problems: {:?}", r.problem_count, r.problems.first());
+    }
+    let rss_after = peak_rss_mib();
+    let mut again_s = None;
+    if reimport {
+        let started = Instant::now();
+        let r2 = app.import_file(&p, &data, &opts, &|_| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        again_s = Some(started.elapsed().as_secs_f64());
+        if r2.new + r2.changed > 0 {
+            bail!("re-import changed {} rows", r2.new + r2.changed);
+        }
+    }
+    let mib = data.len() as f64 / 1048576.0;
+    if json {
+        say!(
+            "{}",
+            serde_json::json!({"rows": rows, "file_mib": mib, "generate_s": gen_s, "import_s": import_s,
+                "rows_per_s": rows as f64 / import_s, "peak_rss_mib_before": rss_before, "peak_rss_mib_after": rss_after,
+                "reimport_s": again_s, "new": r.new})
+        );
+    } else {
+        say!("generated {rows} rows ({mib:.0} MiB CSV) in {gen_s:.1} s");
+        say!(
+            "imported {} new opportunities (+{} stage-history rows) in {import_s:.2} s = {:.0} rows/s",
+            r.new,
+            2 * r.new,
+            rows as f64 / import_s
+        );
+        say!(
+            "peak memory: {:.0} MiB before the import (file in memory), {:.0} MiB after",
+            rss_before.unwrap_or(0.0),
+            rss_after.unwrap_or(0.0)
+        );
+        if let Some(s) = again_s {
+            say!("re-import of the same file: {s:.2} s, nothing changed");
+        }
+    }
+    Ok(())
 }

@@ -79,6 +79,9 @@ impl Store {
     where
         I: Iterator<Item = Vec<Arg>>,
     {
+        if let Tx::Postgres(t) = tx {
+            return copy_rows(t, table, columns, rows, progress).await;
+        }
         let per = batch_rows(columns.len());
         let backend = self.backend();
         let full_sql = insert_sql(backend, table, columns, per);
@@ -498,4 +501,65 @@ impl Tx<'_> {
         }
         Ok(())
     }
+}
+
+/// PostgreSQL: rows through `COPY ... FROM STDIN (FORMAT csv)`, several times faster than
+/// multi-row INSERTs for big loads. NULL is an unquoted empty field; text is always quoted,
+/// so an empty string stays an empty string.
+async fn copy_rows<I>(
+    t: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    table: &str,
+    columns: &[&str],
+    rows: I,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64>
+where
+    I: Iterator<Item = Vec<Arg>>,
+{
+    use std::fmt::Write as _;
+    let mut copy = t.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN WITH (FORMAT csv)", columns.join(", "))).await?;
+    let mut buf = String::with_capacity(1 << 20);
+    let (mut total, mut pending) = (0u64, 0u64);
+    for row in rows {
+        if row.len() != columns.len() {
+            return Err(StoreError::Refused(format!("{table}: row has {} values for {} columns", row.len(), columns.len())));
+        }
+        for (i, a) in row.into_iter().enumerate() {
+            if i > 0 {
+                buf.push(',');
+            }
+            match a {
+                Arg::I64(v) | Arg::OptI64(Some(v)) => {
+                    let _ = write!(buf, "{v}");
+                }
+                Arg::Bool(b) => buf.push(if b { 't' } else { 'f' }),
+                Arg::Text(v) | Arg::OptText(Some(v)) => {
+                    buf.push('"');
+                    for c in v.chars() {
+                        if c == '"' {
+                            buf.push('"');
+                        }
+                        buf.push(c);
+                    }
+                    buf.push('"');
+                }
+                Arg::OptI64(None) | Arg::OptText(None) => {}
+            }
+        }
+        buf.push('\n');
+        total += 1;
+        pending += 1;
+        if buf.len() >= 1 << 20 {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+            progress(pending);
+            pending = 0;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await?;
+    }
+    progress(pending);
+    copy.finish().await?;
+    Ok(total)
 }

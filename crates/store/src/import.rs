@@ -142,9 +142,16 @@ impl Store {
         let (new_count, _) = set.counts();
         let mut tx = self.begin().await?;
         let result: Result<Vec<i64>> = async {
-            if let Tx::Postgres(t) = &mut tx {
-                // New ids are assigned here; keep concurrent inserts out until commit.
-                sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut **t).await?;
+            match &mut tx {
+                Tx::Postgres(t) => {
+                    // New ids are assigned here; keep concurrent inserts out until commit.
+                    sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut **t).await?;
+                }
+                Tx::Sqlite(t) if new_count > 20_000 => {
+                    // A larger page cache for this connection while it writes a big file.
+                    sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
+                }
+                Tx::Sqlite(_) => {}
             }
             let max_sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
             let (first_id, existing): (i64, i64) = match &mut tx {
@@ -168,6 +175,7 @@ impl Store {
             if matches!(set, ImportSet::Opportunities { .. }) {
                 tables.push("stage_history");
             }
+            let clock = std::time::Instant::now();
             let indexes = if rebuild { self.drop_secondary_indexes(&mut tx, &tables).await? } else { vec![] };
             match set {
                 ImportSet::Accounts { new, changed } => {
@@ -229,7 +237,9 @@ impl Store {
                     self.update_rows(&mut tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
                 }
             }
+            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: rows inserted");
             self.create_indexes(&mut tx, &indexes).await?;
+            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: indexes built");
             let mut seq = vec![table];
             match set {
                 ImportSet::Opportunities { .. } => seq.push("stage_history"),
@@ -248,10 +258,17 @@ impl Store {
                     audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
                 }
             }
+            if let Tx::Sqlite(t) = &mut tx
+                && new_count > 20_000
+            {
+                sqlx::query("PRAGMA cache_size = -65536").execute(&mut **t).await?;
+            }
             Ok(ids)
         }
         .await;
         let ids = tx.finish(result).await?;
+
+        tracing::info!("import: committed");
         if new_count > 20_000 {
             self.refresh_statistics().await?;
         }

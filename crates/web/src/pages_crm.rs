@@ -103,16 +103,28 @@ struct OpportunityPage {
     error: Option<String>,
 }
 
+/// What the user typed into the move form, shown again when the move is refused.
+struct MoveForm {
+    stage_id: i64,
+    next_step: String,
+}
+
 async fn opportunity_page(
     state: &AppState,
     p: &Principal,
     id: i64,
     error: Option<String>,
     done: Option<&str>,
+    form: Option<MoveForm>,
 ) -> PageResult {
     let sh = shell_flash(p, "opportunities", done);
     let d = state.app.opportunity_detail(p, OpportunityId(id)).await.or_page(p)?;
-    let o = &d.row.opportunity;
+    let mut candidate = d.row.opportunity.clone();
+    if let Some(f) = &form {
+        candidate.next_step = Some(f.next_step.clone()).filter(|s| !s.trim().is_empty());
+    }
+    let o = &candidate;
+    let chosen_stage = form.as_ref().map_or(o.stage_id.0, |f| f.stage_id);
     let fx = state.app.store.fx_table().await.map_err(AppError::from).or_page(p)?;
     let reporting = state.app.store.reporting_currency().await.map_err(AppError::from).or_page(p)?;
     let today = state.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -169,7 +181,7 @@ async fn opportunity_page(
                     StageKind::Open => s.name.clone(),
                     k => format!("{} ({})", s.name, sh.t.t(&format!("stage-kind-{}", k.as_str()))),
                 };
-                (s.id.0, label, s.id == o.stage_id)
+                (s.id.0, label, s.id.0 == chosen_stage)
             })
             .collect(),
         exit_note,
@@ -205,7 +217,7 @@ pub async fn opportunity(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let id = parse_id(&p, &raw)?;
-    opportunity_page(&state, &p, id, None, q.done.as_deref()).await
+    opportunity_page(&state, &p, id, None, q.done.as_deref(), None).await
 }
 
 pub async fn opportunity_move(State(state): State<AppState>, Path(raw): Path<String>, f: FormAuth) -> PageResult {
@@ -219,8 +231,21 @@ pub async fn opportunity_move(State(state): State<AppState>, Path(raw): Path<Str
     match state.app.move_opportunity(p, OpportunityId(id), &input).await {
         Ok(_) => Ok(see_other(&format!("/opportunities/{id}?done=saved"))),
         Err(e) => {
-            let (msg, status) = inline(e, p)?;
-            let mut r = opportunity_page(&state, p, id, Some(msg), None).await?;
+            let t = crate::pages::tr_of(p);
+            let msg = match &e {
+                // "to leave 'Qualification' fill in: next_step, amount" -> the user's language.
+                AppError::Invalid { field, message } if field == "exit_criteria" => {
+                    let fields: Vec<String> = message
+                        .rsplit_once("fill in: ")
+                        .map(|(_, f)| f.split(", ").map(|f| t.t(&format!("field-{}", f.replace('_', "-")))).collect())
+                        .unwrap_or_default();
+                    Some(t.t1("exit-criteria-missing", "fields", fields.join(", ")))
+                }
+                _ => None,
+            };
+            let (text, status) = inline(e, p)?;
+            let form = MoveForm { stage_id: input.stage_id, next_step: input.next_step.clone().unwrap_or_default() };
+            let mut r = opportunity_page(&state, p, id, Some(msg.unwrap_or(text)), None, Some(form)).await?;
             *r.status_mut() = status;
             Ok(r)
         }
@@ -253,7 +278,7 @@ pub async fn activity_create(State(state): State<AppState>, f: FormAuth) -> Page
         Err(e) => {
             let (msg, status) = inline(e, p)?;
             let mut r = match (opportunity_id, lead_id) {
-                (Some(o), _) => opportunity_page(&state, p, o, Some(msg), None).await?,
+                (Some(o), _) => opportunity_page(&state, p, o, Some(msg), None, None).await?,
                 (None, Some(l)) => lead_page(&state, p, l, Some(msg), None).await?,
                 _ => return Err(PageError::new(AppError::invalid("opportunity_id", msg), Some(p))),
             };

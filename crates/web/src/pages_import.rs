@@ -142,8 +142,9 @@ fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView 
             ("new", t.int(r.new as i64)),
             ("changed", t.int(r.changed as i64)),
             ("unchanged", t.int(r.unchanged as i64)),
-            ("problems", t.int(r.problem_count as i64)),
-            ("accounts", t.int(r.created_accounts as i64)),
+            ("problems", r.problem_count.to_string()),
+            ("problems_shown", t.int(r.problem_count as i64)),
+            ("accounts", r.created_accounts.to_string()),
         ],
     );
     let more = r.problem_count.saturating_sub(r.problems.len() as u64);

@@ -312,8 +312,6 @@ import-ready = Filen er gyldig. Tryk Importér for at skrive den.
 import-see-records = Se posterne
 import-more-problems = … og { $count } problemer mere.
 import-result-checked = { $rows } rækker kontrolleret: { $new } nye, { $changed } ændrede, { $unchanged } uændrede. Intet er skrevet endnu.
-import-result-applied = { $rows } rækker importeret: { $new } nye, { $changed } ændrede, { $unchanged } uændrede, { $accounts } konti oprettet.
-import-result-problems = { $problems } problemer i { $rows } rækker. Intet blev skrevet.
 import-entity-opportunities = Salgsmuligheder
 import-entity-accounts = Konti
 import-entity-contacts = Kontakter
@@ -323,3 +321,12 @@ import-preset-auto = Genkend ud fra overskriften
 import-preset-salesforce = Salesforce-eksport
 import-preset-hubspot = HubSpot-eksport
 import-preset-salesops = salesops-eksport
+import-result-problems = Intet blev skrevet: { $problems ->
+    [one] ét problem
+   *[other] { $problems_shown } problemer
+} skal rettes (rækker læst: { $rows }).
+import-result-applied = Importeret: { $new } nye, { $changed } ændrede, { $unchanged } uændrede (rækker læst: { $rows }).{ $accounts ->
+    [0] {""}
+    [one] {" "}Én konto blev oprettet.
+   *[other] {" "}{ $accounts } konti blev oprettet.
+}

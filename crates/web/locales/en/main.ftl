@@ -312,8 +312,6 @@ import-ready = The file is valid. Press Import to write it.
 import-see-records = See the records
 import-more-problems = … and { $count } more problems.
 import-result-checked = { $rows } rows checked: { $new } new, { $changed } changed, { $unchanged } unchanged. Nothing was written yet.
-import-result-applied = { $rows } rows imported: { $new } new, { $changed } changed, { $unchanged } unchanged, { $accounts } accounts created.
-import-result-problems = { $problems } problems in { $rows } rows. Nothing was written.
 import-entity-opportunities = Opportunities
 import-entity-accounts = Accounts
 import-entity-contacts = Contacts
@@ -323,3 +321,12 @@ import-preset-auto = Detect from the header
 import-preset-salesforce = Salesforce export
 import-preset-hubspot = HubSpot export
 import-preset-salesops = salesops export
+import-result-problems = Nothing was written: { $problems ->
+    [one] one problem
+   *[other] { $problems_shown } problems
+} to fix (rows read: { $rows }).
+import-result-applied = Imported: { $new } new, { $changed } changed, { $unchanged } unchanged (rows read: { $rows }).{ $accounts ->
+    [0] {""}
+    [one] {" "}One account was created.
+   *[other] {" "}{ $accounts } accounts were created.
+}

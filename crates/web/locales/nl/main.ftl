@@ -312,8 +312,6 @@ import-ready = Het bestand is in orde. Druk op Importeren om het te schrijven.
 import-see-records = Bekijk de gegevens
 import-more-problems = … en nog { $count } problemen.
 import-result-checked = { $rows } rijen gecontroleerd: { $new } nieuw, { $changed } gewijzigd, { $unchanged } ongewijzigd. Er is nog niets geschreven.
-import-result-applied = { $rows } rijen geïmporteerd: { $new } nieuw, { $changed } gewijzigd, { $unchanged } ongewijzigd, { $accounts } accounts aangemaakt.
-import-result-problems = { $problems } problemen in { $rows } rijen. Er is niets geschreven.
 import-entity-opportunities = Verkoopkansen
 import-entity-accounts = Accounts
 import-entity-contacts = Contactpersonen
@@ -323,3 +321,12 @@ import-preset-auto = Herkennen aan de kopregel
 import-preset-salesforce = Salesforce-export
 import-preset-hubspot = HubSpot-export
 import-preset-salesops = salesops-export
+import-result-problems = Er is niets geschreven: { $problems ->
+    [one] één probleem
+   *[other] { $problems_shown } problemen
+} op te lossen (rijen gelezen: { $rows }).
+import-result-applied = Geïmporteerd: { $new } nieuw, { $changed } gewijzigd, { $unchanged } ongewijzigd (rijen gelezen: { $rows }).{ $accounts ->
+    [0] {""}
+    [one] {" "}Er is één account aangemaakt.
+   *[other] {" "}Er zijn { $accounts } accounts aangemaakt.
+}

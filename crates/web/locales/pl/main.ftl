@@ -316,8 +316,6 @@ import-ready = Plik jest poprawny. Naciśnij Importuj, aby go zapisać.
 import-see-records = Zobacz rekordy
 import-more-problems = … i jeszcze { $count } problemów.
 import-result-checked = Sprawdzono wiersze: { $rows }. Nowe: { $new }, zmienione: { $changed }, bez zmian: { $unchanged }. Nic jeszcze nie zapisano.
-import-result-applied = Zaimportowano wiersze: { $rows }. Nowe: { $new }, zmienione: { $changed }, bez zmian: { $unchanged }, utworzone konta: { $accounts }.
-import-result-problems = Problemy: { $problems } w { $rows } wierszach. Nic nie zapisano.
 import-entity-opportunities = Szanse sprzedaży
 import-entity-accounts = Konta
 import-entity-contacts = Kontakty
@@ -327,3 +325,14 @@ import-preset-auto = Rozpoznaj po nagłówku
 import-preset-salesforce = Eksport z Salesforce
 import-preset-hubspot = Eksport z HubSpot
 import-preset-salesops = Eksport z salesops
+import-result-problems = Nic nie zapisano: { $problems ->
+    [one] jeden problem
+    [few] { $problems_shown } problemy
+    [many] { $problems_shown } problemów
+   *[other] { $problems_shown } problemu
+} do poprawienia (przeczytane wiersze: { $rows }).
+import-result-applied = Zaimportowano: nowe { $new }, zmienione { $changed }, bez zmian { $unchanged } (przeczytane wiersze: { $rows }).{ $accounts ->
+    [0] {""}
+    [one] {" "}Utworzono jedno konto.
+   *[other] {" "}Utworzone konta: { $accounts }.
+}

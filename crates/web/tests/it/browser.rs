@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
-use crate::{HEAD, Kind, PASSWORD, REP, spawn_app};
+use crate::{ADMIN, HEAD, Kind, PASSWORD, REP, spawn_app};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -192,5 +193,174 @@ async fn two_roles_in_a_real_browser() {
     d.find(By::Css(".menu-toggle")).await.unwrap().click().await.unwrap();
     assert!(wait_for(&d, By::Css(".side.open nav")).await.is_displayed().await.unwrap());
     shot(&d, "10-menu-phone").await;
+    d.quit().await.unwrap();
+}
+
+/// Clicks a submit button and waits until the browser has left the page (the response of the
+/// POST, or the page a redirect leads to, replaced it), so that later waits cannot match
+/// elements of the old page.
+async fn submit(d: &WebDriver, button: By) {
+    let old = d.find(By::Tag("html")).await.unwrap();
+    d.find(button).await.unwrap().click().await.unwrap();
+    old.wait_until()
+        .wait(std::time::Duration::from_secs(15), std::time::Duration::from_millis(50))
+        .stale()
+        .await
+        .expect("the form submit loads a new page");
+}
+
+/// The texts of the cells of every body row of a table.
+async fn rows(d: &WebDriver, table: &str) -> Vec<Vec<String>> {
+    let mut out = vec![];
+    for row in d.find_all(By::Css(format!("#{table} tbody tr"))).await.unwrap() {
+        let mut cells = vec![];
+        for td in row.find_all(By::Tag("td")).await.unwrap() {
+            cells.push(td.text().await.unwrap());
+        }
+        out.push(cells);
+    }
+    out
+}
+
+/// A directory for files the browser uploads, removed afterwards even when the test fails.
+struct UploadDir(PathBuf);
+
+impl UploadDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(crate::unique("salesops_upload"));
+        std::fs::create_dir_all(&dir).unwrap();
+        UploadDir(dir)
+    }
+
+    /// Writes a file and returns its absolute path, as the file input wants it.
+    fn file(&self, name: &str, content: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.display().to_string()
+    }
+}
+
+impl Drop for UploadDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A Salesforce opportunities report, as a CRM administrator would export it.
+const SALESFORCE_CSV: &str = "\
+Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate,Probability (%),CreatedDate,Loss_Reason__c,LeadSource
+0068d00000AbCdE,Kantoorinrichting 2026,Import Test B.V.,rep@demo.salesops.io,Proposal,12500.00,EUR,2026-03-31,60,2025-11-02T10:00:00Z,,Website
+0068d00000AbCdF,Servicecontract,Import Test B.V.,rep@demo.salesops.io,Closed lost,800.00,EUR,2026-01-31,0,2025-10-02T10:00:00Z,Price,Referral
+";
+
+/// The id of one of the rep's open opportunities in `stage` (looked up through the API, as the
+/// browser cannot).
+async fn rep_open_opportunity_in(t: &crate::TestApp, stage: &str) -> i64 {
+    let rep = t.session(REP).await;
+    let list = t.get("/api/v1/opportunities?status=open&limit=500", &rep).await.json();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["stage_name"] == stage)
+        .and_then(|o| o["id"].as_i64())
+        .unwrap_or_else(|| panic!("the demo rep has an open opportunity in {stage}"))
+}
+
+#[tokio::test]
+async fn crm_import_and_pipeline_in_a_real_browser() {
+    let Some((_driver, driver_port)) = start_driver().await else { return };
+    let t = spawn_app(Kind::Sqlite).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let uploads = UploadDir::new();
+
+    // The CRM administrator brings in last year's deals from Salesforce. First a check of a
+    // file with a day.month.year date: the problem is shown with its line, column and value.
+    let d = browser(driver_port, 1366, 900).await;
+    sign_in(&d, &base, ADMIN).await;
+    d.goto(format!("{base}/import")).await.unwrap();
+    let entity = SelectElement::new(&wait_for(&d, By::Id("entity")).await).await.unwrap();
+    entity.select_by_value("opportunities").await.unwrap();
+    let broken = uploads.file("salesforce-broken.csv", &SALESFORCE_CSV.replace("2026-01-31", "15.02.2026"));
+    d.find(By::Id("file")).await.unwrap().send_keys(&broken).await.unwrap();
+    submit(&d, By::Id("import-check")).await;
+    wait_for(&d, By::Css("#import-problems tbody tr")).await;
+    let summary = d.find(By::Id("import-summary")).await.unwrap().text().await.unwrap();
+    assert!(summary.contains("Nothing was written"), "{summary}");
+    let problems = rows(&d, "import-problems").await;
+    // Columns: line, row, column, value, reason.
+    let date = problems
+        .iter()
+        .find(|p| p[2] == "CloseDate")
+        .unwrap_or_else(|| panic!("a CloseDate problem is listed: {problems:?}"));
+    assert_eq!((date[0].as_str(), date[1].as_str(), date[3].as_str()), ("3", "2", "15.02.2026"), "{problems:?}");
+    shot(&d, "import-problems").await;
+
+    // The corrected file, creating the account that does not exist yet.
+    let fixed = uploads.file("salesforce.csv", SALESFORCE_CSV);
+    let entity = SelectElement::new(&d.find(By::Id("entity")).await.unwrap()).await.unwrap();
+    entity.select_by_value("opportunities").await.unwrap();
+    d.find(By::Id("file")).await.unwrap().send_keys(&fixed).await.unwrap();
+    let create = d.find(By::Id("create_missing")).await.unwrap();
+    if !create.is_selected().await.unwrap() {
+        create.click().await.unwrap();
+    }
+    assert!(create.is_selected().await.unwrap());
+    submit(&d, By::Id("import-apply")).await;
+    let summary = wait_for(&d, By::Id("import-summary")).await.text().await.unwrap();
+    assert_eq!(summary, "Imported: 2 new, 0 changed, 0 unchanged (rows read: 2). One account was created.");
+    assert!(d.find(By::Id("import-problems")).await.is_err(), "no problems after a successful import");
+    shot(&d, "import-done").await;
+    d.goto(format!("{base}/opportunities?q=Kantoorinrichting")).await.unwrap();
+    wait_for(&d, By::Css("#opportunities tbody tr")).await;
+    let found = rows(&d, "opportunities").await;
+    assert!(
+        found.iter().any(|r| r[0] == "Kantoorinrichting 2026" && r[1] == "Import Test B.V."),
+        "the imported deal is listed: {found:?}"
+    );
+    d.quit().await.unwrap();
+
+    // The rep (Dutch interface) moves a qualified deal on; the exit criteria of Qualification
+    // ask for a next step first.
+    let id = rep_open_opportunity_in(&t, "Qualification").await;
+    // A taller window, so that the screenshot shows the stage and its history together.
+    let d = browser(driver_port, 1366, 1100).await;
+    sign_in(&d, &base, REP).await;
+    d.goto(format!("{base}/opportunities/{id}")).await.unwrap();
+    assert_eq!(wait_for(&d, By::Id("current-stage")).await.text().await.unwrap(), "Qualification");
+    let history_before = rows(&d, "stage-history").await.len();
+    let stage = SelectElement::new(&d.find(By::Id("stage_id")).await.unwrap()).await.unwrap();
+    stage.select_by_exact_text("Needs analysis").await.unwrap();
+    d.find(By::Id("next_step")).await.unwrap().clear().await.unwrap();
+    submit(&d, By::Id("move-submit")).await;
+    let err = wait_for(&d, By::Id("form-error")).await.text().await.unwrap();
+    assert_eq!(err, "Vul eerst in om verder te gaan: Volgende stap.", "the refusal names the field in Dutch");
+    // The form keeps what the rep chose.
+    let chosen = SelectElement::new(&d.find(By::Id("stage_id")).await.unwrap()).await.unwrap();
+    assert_eq!(chosen.first_selected_option().await.unwrap().text().await.unwrap(), "Needs analysis");
+    assert_eq!(d.find(By::Id("current-stage")).await.unwrap().text().await.unwrap(), "Qualification");
+    shot(&d, "opportunity-move-refused").await;
+
+    let stage = SelectElement::new(&d.find(By::Id("stage_id")).await.unwrap()).await.unwrap();
+    stage.select_by_exact_text("Needs analysis").await.unwrap();
+    let next = d.find(By::Id("next_step")).await.unwrap();
+    next.clear().await.unwrap();
+    next.send_keys("Demo plannen met de inkoper").await.unwrap();
+    submit(&d, By::Id("move-submit")).await;
+    assert_eq!(wait_for(&d, By::Id("current-stage")).await.text().await.unwrap(), "Needs analysis");
+    assert!(d.find(By::Id("form-error")).await.is_err());
+    assert_eq!(d.find(By::Id("next-step")).await.unwrap().text().await.unwrap(), "Demo plannen met de inkoper");
+    let history = rows(&d, "stage-history").await;
+    assert_eq!(history.len(), history_before + 1, "{history:?}");
+    // Newest first: when, from, to, by.
+    let me = d.find(By::Id("me-name")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        (history[0][1].as_str(), history[0][2].as_str(), history[0][3].as_str()),
+        ("Qualification", "Needs analysis", me.as_str())
+    );
+    shot(&d, "opportunity-history").await;
     d.quit().await.unwrap();
 }

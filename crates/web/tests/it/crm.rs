@@ -135,7 +135,11 @@ both!(the_opportunity_page_shows_history_and_moves_by_form, |t| {
     let r =
         t.form(&format!("/opportunities/{id}/move"), &rep, &[("stage_id", &needs_analysis), ("next_step", "")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("id=\"form-error\"") && r.body.contains("next_step"), "{}", r.body);
+    assert!(
+        r.body.contains("Vul eerst in om verder te gaan: Volgende stap."),
+        "translated, naming the field: {}",
+        r.body
+    );
     let r = t
         .form(
             &format!("/opportunities/{id}/move"),
