@@ -579,6 +579,8 @@ async fn bench_http(url: &str, scale: ScaleArg, seed: u64, limits: &BenchLimits,
         ("api /api/v1/opportunities (head)", "/api/v1/opportunities?limit=50", &head),
         ("api /api/v1/accounts?q=bv (head)", "/api/v1/accounts?q=b.v&limit=50", &head),
         ("api /api/v1/opportunities (manager)", "/api/v1/opportunities?status=open&limit=50", &manager),
+        ("page /opportunities?owner+stage (head)", "/opportunities?owner_id=30&stage_id=4", &head),
+        ("page /opportunities/{id} (rep, history)", "/opportunities/1", &head),
     ];
     let backend = format!("{:?}", store.backend());
     if !json {

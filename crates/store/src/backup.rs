@@ -209,7 +209,7 @@ impl Store {
         // Explicit rollback on failure: a dropped transaction's ROLLBACK is only sent when its
         // connection is next used, and until then it would keep the dropped indexes' locks.
         let restored: Result<BackupSummary> = async {
-            let indexes = self
+            let mut indexes = self
                 .drop_secondary_indexes(
                     &mut tx,
                     &[
@@ -224,6 +224,23 @@ impl Store {
                     ],
                 )
                 .await?;
+            // Foreign keys are put back (checking every row in one pass) after the load.
+            indexes.extend(
+                self.drop_foreign_keys(
+                    &mut tx,
+                    &[
+                        "accounts",
+                        "opportunities",
+                        "audit_log",
+                        "stage_history",
+                        "contacts",
+                        "leads",
+                        "lead_history",
+                        "activities",
+                    ],
+                )
+                .await?,
+            );
             match &mut tx {
                 Tx::Sqlite(t) => {
                     sqlx::query("DELETE FROM currencies").execute(&mut **t).await?;

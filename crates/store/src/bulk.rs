@@ -177,6 +177,28 @@ impl Store {
         Ok(defs.into_iter().map(|(_, def)| def).collect())
     }
 
+    /// PostgreSQL only: drops the foreign keys of `tables` (returned as `ALTER TABLE` statements
+    /// that put them back). Checking a key per inserted row costs more than the rows themselves
+    /// on big loads; putting the key back checks every row in one pass, in the same transaction,
+    /// so nothing unchecked can commit.
+    pub(crate) async fn drop_foreign_keys(&self, tx: &mut Tx<'_>, tables: &[&str]) -> Result<Vec<String>> {
+        let Tx::Postgres(t) = tx else { return Ok(vec![]) };
+        let list = tables.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
+        let defs: Vec<(String, String, String)> = sqlx::query_as(&format!(
+            "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+             JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() AND c.contype = 'f' \
+             AND c.conrelid::regclass::text IN ({list})"
+        ))
+        .fetch_all(&mut **t)
+        .await?;
+        let mut restore = vec![];
+        for (table, name, def) in defs {
+            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}")).execute(&mut **t).await?;
+            restore.push(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"));
+        }
+        Ok(restore)
+    }
+
     pub(crate) async fn create_indexes(&self, tx: &mut Tx<'_>, defs: &[String]) -> Result<()> {
         for sql in defs {
             match tx {
@@ -214,12 +236,20 @@ impl Store {
         let now = micros(set.now);
         let mut tx = self.begin().await?;
         let loaded: Result<()> = async {
-            let indexes = self
+            let mut indexes = self
                 .drop_secondary_indexes(
                     &mut tx,
                     &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
                 )
                 .await?;
+            // Foreign keys are put back (checking every row in one pass) after the load.
+            indexes.extend(
+                self.drop_foreign_keys(
+                    &mut tx,
+                    &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
+                )
+                .await?,
+            );
             self.insert_batches(
                 &mut tx,
                 "settings",
@@ -517,12 +547,17 @@ where
     I: Iterator<Item = Vec<Arg>>,
 {
     use std::fmt::Write as _;
-    let mut copy = t.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN WITH (FORMAT csv)", columns.join(", "))).await?;
+    let mut copy =
+        t.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN WITH (FORMAT csv)", columns.join(", "))).await?;
     let mut buf = String::with_capacity(1 << 20);
     let (mut total, mut pending) = (0u64, 0u64);
     for row in rows {
         if row.len() != columns.len() {
-            return Err(StoreError::Refused(format!("{table}: row has {} values for {} columns", row.len(), columns.len())));
+            return Err(StoreError::Refused(format!(
+                "{table}: row has {} values for {} columns",
+                row.len(),
+                columns.len()
+            )));
         }
         for (i, a) in row.into_iter().enumerate() {
             if i > 0 {

@@ -147,10 +147,6 @@ impl Store {
                     // New ids are assigned here; keep concurrent inserts out until commit.
                     sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut **t).await?;
                 }
-                Tx::Sqlite(t) if new_count > 20_000 => {
-                    // A larger page cache for this connection while it writes a big file.
-                    sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
-                }
                 Tx::Sqlite(_) => {}
             }
             let max_sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
@@ -176,7 +172,11 @@ impl Store {
                 tables.push("stage_history");
             }
             let clock = std::time::Instant::now();
-            let indexes = if rebuild { self.drop_secondary_indexes(&mut tx, &tables).await? } else { vec![] };
+            let mut indexes = if rebuild { self.drop_secondary_indexes(&mut tx, &tables).await? } else { vec![] };
+            if rebuild {
+                // Foreign keys go back (and are checked in one pass) with the indexes.
+                indexes.extend(self.drop_foreign_keys(&mut tx, &tables).await?);
+            }
             match set {
                 ImportSet::Accounts { new, changed } => {
                     let rows = ArgRows::new(new, Some(&ids), &ids, account_new);
@@ -257,11 +257,6 @@ impl Store {
                     let c: &mut sqlx::PgConnection = t;
                     audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
                 }
-            }
-            if let Tx::Sqlite(t) = &mut tx
-                && new_count > 20_000
-            {
-                sqlx::query("PRAGMA cache_size = -65536").execute(&mut **t).await?;
             }
             Ok(ids)
         }

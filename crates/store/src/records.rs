@@ -55,6 +55,7 @@ pub struct OpportunityFilter {
     pub q: Option<String>,
     pub owner_id: Option<i64>,
     pub account_id: Option<i64>,
+    pub stage_id: Option<i64>,
     pub stage_kind: Option<StageKind>,
     pub close_from: Option<jiff::civil::Date>,
     pub close_to: Option<jiff::civil::Date>,
@@ -374,6 +375,10 @@ pub(crate) fn opportunity_where(viewer: &Viewer, f: &OpportunityFilter) -> Where
     if let Some(v) = f.account_id {
         let p = w.arg(Arg::I64(v));
         w.push(format!("o.account_id = {p}"));
+    }
+    if let Some(v) = f.stage_id {
+        let p = w.arg(Arg::I64(v));
+        w.push(format!("o.stage_id = {p}"));
     }
     if let Some(k) = f.stage_kind {
         let p = w.arg(Arg::Text(k.as_str().into()));

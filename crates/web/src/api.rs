@@ -853,6 +853,7 @@ pub struct OpportunityQuery {
     pub q: Option<String>,
     pub owner_id: Option<i64>,
     pub account_id: Option<i64>,
+    pub stage_id: Option<i64>,
     /// open, won or lost.
     pub status: Option<String>,
     /// Close date on or after (YYYY-MM-DD).
@@ -895,6 +896,7 @@ pub async fn opportunities(
         q: q.q.clone(),
         owner_id: q.owner_id,
         account_id: q.account_id,
+        stage_id: q.stage_id,
         stage_kind,
         close_from: date("close_from", &q.close_from)?,
         close_to: date("close_to", &q.close_to)?,

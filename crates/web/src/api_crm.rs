@@ -459,6 +459,7 @@ pub struct ExportQuery {
     pub q: Option<String>,
     pub owner_id: Option<i64>,
     pub account_id: Option<i64>,
+    pub stage_id: Option<i64>,
     /// open, won or lost.
     pub status: Option<String>,
     pub close_from: Option<String>,
@@ -485,6 +486,7 @@ pub async fn opportunities_export(
         q: q.q,
         owner_id: q.owner_id,
         account_id: q.account_id,
+        stage_id: q.stage_id,
         stage_kind,
         close_from: crate::api::date("close_from", &q.close_from)?,
         close_to: crate::api::date("close_to", &q.close_to)?,

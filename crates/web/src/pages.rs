@@ -251,7 +251,9 @@ pub struct OppView {
     name: String,
     account: String,
     owner: String,
+    owner_id: i64,
     stage: String,
+    stage_id: i64,
     kind: &'static str,
     amount: String,
     close_date: String,
@@ -263,7 +265,9 @@ fn opp_view(t: &Tr, o: &store::OpportunityRow) -> OppView {
         name: o.opportunity.name.clone(),
         account: o.account_name.clone(),
         owner: o.owner_name.clone(),
+        owner_id: o.opportunity.owner_id.0,
         stage: o.stage_name.clone(),
+        stage_id: o.opportunity.stage_id.0,
         kind: o.stage_kind.as_str(),
         amount: t.money(&o.opportunity.amount),
         close_date: t.date(o.opportunity.close_date),
@@ -389,6 +393,8 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub role: Option<String>,
     pub team_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub stage_id: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub done: Option<String>,
@@ -524,6 +530,10 @@ struct OpportunitiesPage {
     total_label: String,
     q: String,
     status: String,
+    /// (id, "Pipeline · Stage", selected)
+    stages: Vec<(i64, String, bool)>,
+    /// The owner filter: (user id, name).
+    owner: Option<(i64, String)>,
     rows: Vec<OppView>,
     pager: Pager,
     export_query: String,
@@ -540,14 +550,32 @@ pub async fn opportunities(
     let stage_kind =
         if status.is_empty() { None } else { Some(StageKind::parse(&status).map_err(AppError::from).or_page(&p)?) };
     let exact_count = q.count.as_deref() == Some("exact");
-    let f = OpportunityFilter { q: q.q.clone(), stage_kind, exact_count, ..Default::default() };
+    let owner_id = opt_id("owner_id", &q.owner_id).or_page(&p)?;
+    let stage_id = opt_id("stage_id", &q.stage_id).or_page(&p)?;
+    let f = OpportunityFilter { q: q.q.clone(), owner_id, stage_id, stage_kind, exact_count, ..Default::default() };
     let page = state.app.opportunities(&p, &f, limit, offset).await.or_page(&p)?;
-    let suffix = query_suffix(&[("q", q.q.clone().unwrap_or_default()), ("status", status.clone())]);
+    let pipelines = state.app.store.pipeline_list().await.map_err(AppError::from).or_page(&p)?;
+    let stages = pipelines
+        .iter()
+        .flat_map(|pl| {
+            pl.stages.iter().map(move |s| (s.id.0, format!("{} · {}", pl.name, s.name), Some(s.id.0) == stage_id))
+        })
+        .collect();
+    let owner_name =
+        owner_id.and_then(|o| page.items.iter().find(|r| r.opportunity.owner_id.0 == o)).map(|r| r.owner_name.clone());
+    let suffix = query_suffix(&[
+        ("q", q.q.clone().unwrap_or_default()),
+        ("status", status.clone()),
+        ("owner_id", owner_id.map(|o| o.to_string()).unwrap_or_default()),
+        ("stage_id", stage_id.map(|o| o.to_string()).unwrap_or_default()),
+    ]);
     let view = OpportunitiesPage {
         count_all: (!page.total_exact).then(|| format!("/opportunities?count=exact{suffix}")),
         total_label: crate::pages::count_label(&sh.t, page.total, page.total_exact),
         q: q.q.unwrap_or_default(),
         status,
+        stages,
+        owner: owner_id.map(|o| (o, owner_name.unwrap_or_else(|| format!("#{o}")))),
         rows: page.items.iter().map(|o| opp_view(&sh.t, o)).collect(),
         pager: pager(&sh.t, "/opportunities", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         export_query: suffix,

@@ -305,3 +305,20 @@ both!(lead_pages_and_process_administration, |t| {
     let r = t.send("POST", "/api/v1/loss-reasons", &rep, Some(json!({"name": "Rep reason"}))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+both!(the_opportunity_list_filters_by_owner_and_stage, |t| {
+    let head = t.session(HEAD).await;
+    let rep_id = t.user_id(REP).await;
+    let proposal = stage_id(&t, "Proposal").await;
+    let api = t
+        .get(&format!("/api/v1/opportunities?owner_id={rep_id}&stage_id={proposal}&count=exact&limit=500"), &head)
+        .await
+        .json();
+    let items = api["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|o| o["owner_id"] == rep_id && o["stage_id"] == proposal));
+    let page = t.get(&format!("/opportunities?owner_id={rep_id}&stage_id={proposal}"), &head).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"owner-filter\""));
+    assert_eq!(page.body.matches("href=\"/opportunities/").count(), items.len().min(50));
+});
