@@ -803,14 +803,14 @@ pub const EXPORT_PAGE: i64 = 5_000;
 
 impl App {
     /// One page of the salesops CSV export of opportunities (the visible ones matching `f`),
-    /// after id `after`; the header only on the first page. Returns the bytes and the cursor of
-    /// the next page (None at the end). Re-importing the whole export changes nothing.
+    /// after id `after`; the header only on the first page. Returns the bytes, the cursor of
+    /// the next page (None at the end) and the number of rows. Re-importing the whole export changes nothing.
     pub async fn export_opportunities_page(
         &self,
         p: &Principal,
         f: &store::OpportunityFilter,
         after: i64,
-    ) -> Result<(Vec<u8>, Option<i64>), AppError> {
+    ) -> Result<(Vec<u8>, Option<i64>, usize), AppError> {
         let viewer = self.viewer(p).await?;
         if after == 0 {
             self.store.audit_event(&p.audit(self.now()), "export", "opportunities", None).await?;
@@ -851,6 +851,6 @@ impl App {
                 bytes.drain(..header.len());
             }
         }
-        Ok((bytes, next))
+        Ok((bytes, next, rows.len()))
     }
 }

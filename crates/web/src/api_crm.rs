@@ -494,13 +494,13 @@ pub async fn opportunities_export(
         exact_count: false,
     };
     // The first page is fetched before answering, so errors still get a proper status.
-    let (first, next) = s.app.export_opportunities_page(&p, &f, 0).await?;
+    let (first, next, _) = s.app.export_opportunities_page(&p, &f, 0).await?;
     let state = (s, p, f, next);
     let rest = futures_util::stream::unfold(Some(state), |st| async move {
         let (s, p, f, next) = st?;
         let after = next?;
         match s.app.export_opportunities_page(&p, &f, after).await {
-            Ok((bytes, next)) => Some((Ok::<_, std::io::Error>(bytes), Some((s, p, f, next)))),
+            Ok((bytes, next, _)) => Some((Ok::<_, std::io::Error>(bytes), Some((s, p, f, next)))),
             Err(e) => {
                 tracing::error!(error = %e, "export failed midway");
                 Some((Err(std::io::Error::other(e.to_string())), None))
