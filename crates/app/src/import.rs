@@ -64,16 +64,34 @@ struct Ctx<'a> {
     problems: Vec<Problem>,
     problem_count: u64,
     seen_ids: HashSet<i64>,
+    /// (line, data row) of each parsed row, and field -> CSV column, from the parser.
+    positions: Vec<(u64, u64)>,
+    columns: std::collections::BTreeMap<String, String>,
 }
 
 impl Ctx<'_> {
-    fn problem(&mut self, row: usize, column: &str, value: &str, code: &'static str, message: String) {
+    /// The CSV column a field was read from (the first of `fields` the file has).
+    fn column(&self, fields: &[&str]) -> String {
+        fields.iter().find_map(|f| self.columns.get(*f).cloned()).unwrap_or_else(|| fields[0].to_string())
+    }
+
+    /// A problem with the `row`-th parsed row (1-based), in `field` (or its alternatives).
+    fn problem(&mut self, row: usize, field: &str, value: &str, code: &'static str, message: String) {
         self.problem_count += 1;
         if self.problems.len() < MAX_PROBLEMS {
+            let (line, file_row) =
+                self.positions.get(row.wrapping_sub(1)).copied().unwrap_or((row as u64 + 1, row as u64));
+            let column = match field {
+                "account" => self.column(&["account_name", "account_external_id", "account_id"]),
+                "parent" => self.column(&["parent_name", "parent_external_id", "parent_id"]),
+                "opportunity" => self.column(&["opportunity_external_id", "opportunity_id"]),
+                "id" => self.column(&["id", "external_id"]),
+                f => self.column(&[f]),
+            };
             self.problems.push(Problem {
-                line: row as u64 + 1,
-                row: row as u64,
-                column: Some(column.to_string()),
+                line,
+                row: file_row,
+                column: Some(column),
                 value: Some(value.chars().take(80).collect()),
                 code,
                 message,
@@ -214,9 +232,12 @@ impl App {
             problem_count: parsed.problem_count,
             ignored_columns: parsed.ignored_columns.clone(),
         };
-        if !parsed.is_ok() {
+        // References are checked on the rows that parsed, even when others did not, so one
+        // check shows every problem; nothing is written unless there are none.
+        if parsed.rows.is_empty() && !parsed.is_ok() {
             return Ok(report);
         }
+        let parse_problems = parsed.problem_count;
         let lookups = self.store.import_lookups().await?;
         let table = opts.entity.as_str();
         let mut cx = Ctx {
@@ -226,9 +247,11 @@ impl App {
             reporting: self.store.reporting_currency().await?,
             lookups: &lookups,
             existing: self.store.external_ids(table).await?,
-            problems: vec![],
-            problem_count: 0,
+            problems: parsed.problems,
+            problem_count: parse_problems,
             seen_ids: HashSet::new(),
+            positions: parsed.positions,
+            columns: parsed.columns,
         };
         let set = match parsed.rows {
             Rows::Opportunities(rows) => {
@@ -239,6 +262,7 @@ impl App {
             Rows::Leads(rows) => plan_leads(&mut cx, rows, &mut report),
             Rows::Activities(rows) => self.plan_activities(&mut cx, rows, &mut report).await?,
         };
+        cx.problems.sort_by_key(|p| (p.line, p.row));
         report.problem_count = cx.problem_count;
         report.problems = cx.problems;
         tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: planned");
@@ -514,7 +538,6 @@ impl App {
                 h.opportunity_id = OpportunityId(-(n - 1 - k) - 1);
             }
         }
-        cx.problems.sort_by_key(|p| (p.row, p.line));
         report.new = new.len();
         report.changed = changed.len();
         report.created_accounts = new_accounts.len();

@@ -288,6 +288,11 @@ pub struct Parsed {
     pub rows_read: u64,
     /// Header columns that no field used, so a dry run can say what will not be imported.
     pub ignored_columns: Vec<String>,
+    /// (line, data-row number) of each entry of `rows`, in order, so later checks (references
+    /// to other records) can name where a row is in the file.
+    pub positions: Vec<(u64, u64)>,
+    /// salesops field name -> the CSV column it was read from (for the report's column).
+    pub columns: std::collections::BTreeMap<String, String>,
 }
 
 impl Parsed {

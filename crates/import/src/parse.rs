@@ -33,8 +33,20 @@ pub fn parse(input: &[u8], entity: Entity, mapping: &Mapping, limits: &Limits) -
     let mut rows = Rows::empty(entity);
     let mut rows_read = 0;
     let mut ignored_columns = Vec::new();
-    parse_into(input, entity, mapping, limits, &mut sink, &mut rows, &mut rows_read, &mut ignored_columns);
-    Parsed { rows, problems: sink.list, problem_count: sink.total, rows_read, ignored_columns }
+    let mut positions = Vec::new();
+    let mut columns = std::collections::BTreeMap::new();
+    parse_into(
+        input,
+        entity,
+        mapping,
+        limits,
+        &mut sink,
+        &mut rows,
+        &mut rows_read,
+        &mut ignored_columns,
+        (&mut positions, &mut columns),
+    );
+    Parsed { rows, problems: sink.list, problem_count: sink.total, rows_read, ignored_columns, positions, columns }
 }
 
 /// Like [`parse`], reading from `reader` first; at most `limits.max_bytes` are kept in memory.
@@ -47,6 +59,8 @@ pub fn parse_reader(mut reader: impl Read, entity: Entity, mapping: &Mapping, li
         problem_count: 1,
         rows_read: 0,
         ignored_columns: Vec::new(),
+        positions: Vec::new(),
+        columns: std::collections::BTreeMap::new(),
     };
     if let Err(e) = (&mut reader).take(limits.max_bytes.saturating_add(1)).read_to_end(&mut buf) {
         return file_problem("io_error", format!("the file could not be read: {e}"));
@@ -76,6 +90,7 @@ fn parse_into(
     rows: &mut Rows,
     rows_read: &mut u64,
     ignored_columns: &mut Vec<String>,
+    (out_positions, out_columns): (&mut Vec<(u64, u64)>, &mut std::collections::BTreeMap<String, String>),
 ) {
     let file_problem = |sink: &mut Sink, line: u64, code: &'static str, message: String| {
         sink.add(|| Problem { line, row: 0, column: None, value: None, code, message })
@@ -146,6 +161,7 @@ fn parse_into(
 
     let plan = Plan::new(entity, mapping, header, header_line, sink);
     *ignored_columns = plan.ignored_columns();
+    *out_columns = plan.field_columns();
     if sink.total > 0 {
         return;
     }
@@ -247,6 +263,7 @@ fn parse_into(
     if sink.total > before {
         sink.list.sort_by_key(|p| (p.line, p.row));
     }
+    *out_positions = positions;
 }
 
 fn push<T>(v: &mut Vec<T>, row: Option<T>) -> bool {
@@ -467,6 +484,15 @@ impl Plan {
             probability: mapping.probability,
             assoc_sep: mapping.association_separator,
         }
+    }
+
+    /// Field name -> the header column it is read from.
+    fn field_columns(&self) -> std::collections::BTreeMap<String, String> {
+        crate::fields(self.entity)
+            .iter()
+            .zip(&self.cols)
+            .filter_map(|(f, c)| c.map(|c| (f.name.to_string(), self.header[c].clone())))
+            .collect()
     }
 
     fn ignored_columns(&self) -> Vec<String> {

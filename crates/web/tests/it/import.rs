@@ -37,6 +37,10 @@ both!(a_salesforce_export_is_checked_then_imported_once, |t| {
         (Some("invalid"), Some("salesforce"), Some(3))
     );
     assert_eq!(v["problems"][0]["code"], "unknown_reference");
+    assert_eq!(
+        (v["problems"][0]["line"].as_u64(), v["problems"][0]["column"].as_str()),
+        (Some(2), Some("Account Name"))
+    );
     assert!(v["problems"][0]["message"].as_str().unwrap().contains("Import Test B.V."));
 
     let before = t.get("/api/v1/opportunities?count=exact&limit=1", &admin).await.json()["total"].as_i64().unwrap();
@@ -255,4 +259,40 @@ both!(the_import_page_checks_then_imports, |t| {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let n = t.get("/api/v1/opportunities?q=kantoorinrichting", &admin).await.json()["total"].as_i64().unwrap();
     assert_eq!(n, 1);
+});
+
+both!(one_check_reports_format_and_reference_problems_together, |t| {
+    let admin = t.session(ADMIN).await;
+    let csv = "\
+Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate
+X1,\"Multi-line
+name\",Nobody Ltd,rep@demo.salesops.io,Proposal,100,EUR,2026-01-01
+X2,Deal two,Nobody Ltd,ghost@demo.salesops.io,Proposal,100,EUR,2026-13-01
+X3,Deal three,Nobody Ltd,rep@demo.salesops.io,Proposal,100,EUR,2026-02-01
+";
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?dry_run=true", csv).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let v = r.json();
+    let found: Vec<(u64, u64, &str, &str)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["row"].as_u64().unwrap(),
+                p["column"].as_str().unwrap_or(""),
+                p["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The first record spans lines 2-3, so the next ones start on lines 4 and 5.
+    assert_eq!(
+        found,
+        [
+            (2, 1, "Account Name", "unknown_reference"),
+            (4, 2, "CloseDate", "bad_date"),
+            (5, 3, "Account Name", "unknown_reference"),
+        ]
+    );
 });
