@@ -315,6 +315,17 @@ impl App {
         Ok(self.store.activity_create(&p.audit(self.now()), &a).await?)
     }
 
+    /// Contacts you may see, optionally of one account.
+    pub async fn contacts(
+        &self,
+        p: &Principal,
+        account: Option<model::AccountId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<store::ContactRow>, AppError> {
+        Ok(self.store.contact_list(&self.viewer(p).await?, account, limit, offset).await?)
+    }
+
     pub async fn leads(
         &self,
         p: &Principal,

@@ -622,3 +622,56 @@ pub async fn import(
     };
     Ok((if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, axum::Json(dto)))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDto {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: String,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub created_at: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    pub account_id: Option<i64>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Contacts you may see (those you own; a manager's team's; everything for operations).
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "records", params(ContactQuery),
+    responses((status = 200, body = PageDto<ContactDto>), (status = 400, body = ErrorBody)))]
+pub async fn contacts(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<ContactQuery>,
+) -> ApiResult<axum::Json<PageDto<ContactDto>>> {
+    let (limit, offset) = page_bounds(q.limit, q.offset)?;
+    let list = s.app.contacts(&p, q.account_id.map(model::AccountId), limit, offset).await?;
+    Ok(axum::Json(page(list, |c| {
+        let x = &c.contact;
+        ContactDto {
+            id: x.id.0,
+            external_id: x.external_id.clone(),
+            account_id: x.account_id.map(|a| a.0),
+            account_name: c.account_name.clone(),
+            first_name: x.first_name.clone(),
+            last_name: x.last_name.clone(),
+            email: x.email.clone(),
+            phone: x.phone.clone(),
+            title: x.title.clone(),
+            owner_id: x.owner_id.0,
+            owner_name: c.owner_name.clone(),
+            created_at: x.created_at.to_string(),
+        }
+    })))
+}

@@ -57,7 +57,7 @@ impl AppState {
         api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
         api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
         api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
-        api_crm::opportunities_export, api_crm::import,
+        api_crm::opportunities_export, api_crm::import, api_crm::contacts,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities/{id}/move", post(api_crm::opportunity_move))
         .route("/opportunities/{id}/history", get(api_crm::opportunity_history))
         .route("/activities", get(api_crm::activities).post(api_crm::activity_create))
+        .route("/contacts", get(api_crm::contacts))
         .route("/leads", get(api_crm::leads).post(api_crm::lead_create))
         .route("/leads/{id}", get(api_crm::lead))
         .route("/leads/{id}/status", post(api_crm::lead_status))

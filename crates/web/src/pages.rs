@@ -489,7 +489,10 @@ struct AccountPage {
     local_time: String,
     currency: String,
     created: String,
+    domain: String,
     opportunities: Vec<OppView>,
+    /// (name, title, e-mail)
+    contacts: Vec<(String, String, String)>,
 }
 
 pub(crate) fn parse_id(p: &Principal, raw: &str) -> Result<i64, PageError> {
@@ -502,6 +505,7 @@ pub async fn account(State(state): State<AppState>, PageAuth(p): PageAuth, Path(
     let a = state.app.account(&p, AccountId(id)).await.or_page(&p)?;
     let f = OpportunityFilter { account_id: Some(id), ..Default::default() };
     let opps = state.app.opportunities(&p, &f, 100, 0).await.or_page(&p)?;
+    let contacts = state.app.contacts(&p, Some(AccountId(id)), 100, 0).await.or_page(&p)?;
     let local = state.app.now().to_zoned(a.account.time_zone.tz());
     let view = AccountPage {
         name: a.account.name.clone(),
@@ -516,7 +520,20 @@ pub async fn account(State(state): State<AppState>, PageAuth(p): PageAuth, Path(
         local_time: format!("{:02}:{:02}", local.hour(), local.minute()),
         currency: a.account.currency.code().to_string(),
         created: sh.t.ts(a.account.created_at),
+        domain: a.account.domain.clone().unwrap_or_default(),
         opportunities: opps.items.iter().map(|o| opp_view(&sh.t, o)).collect(),
+        contacts: contacts
+            .items
+            .iter()
+            .map(|c| {
+                let ct = &c.contact;
+                (
+                    format!("{} {}", ct.first_name, ct.last_name).trim().to_string(),
+                    ct.title.clone(),
+                    ct.email.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
         shell: sh,
     };
     Ok(render(&view))

@@ -330,3 +330,5 @@ import-result-applied = Importeret: { $new } nye, { $changed } ændrede, { $unch
     [one] {" "}Én konto blev oprettet.
    *[other] {" "}{ $accounts } konti blev oprettet.
 }
+contacts = Kontakter
+field-domain = Webdomæne

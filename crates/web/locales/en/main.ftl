@@ -330,3 +330,5 @@ import-result-applied = Imported: { $new } new, { $changed } changed, { $unchang
     [one] {" "}One account was created.
    *[other] {" "}{ $accounts } accounts were created.
 }
+contacts = Contacts
+field-domain = Web domain

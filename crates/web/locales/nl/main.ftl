@@ -330,3 +330,5 @@ import-result-applied = Geïmporteerd: { $new } nieuw, { $changed } gewijzigd, {
     [one] {" "}Er is één account aangemaakt.
    *[other] {" "}Er zijn { $accounts } accounts aangemaakt.
 }
+contacts = Contactpersonen
+field-domain = Webdomein

@@ -336,3 +336,5 @@ import-result-applied = Zaimportowano: nowe { $new }, zmienione { $changed }, be
     [one] {" "}Utworzono jedno konto.
    *[other] {" "}Utworzone konta: { $accounts }.
 }
+contacts = Kontakty
+field-domain = Domena

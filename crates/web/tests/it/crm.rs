@@ -322,3 +322,19 @@ both!(the_opportunity_list_filters_by_owner_and_stage, |t| {
     assert!(page.body.contains("id=\"owner-filter\""));
     assert_eq!(page.body.matches("href=\"/opportunities/").count(), items.len().min(50));
 });
+
+both!(contacts_are_listed_per_account_within_visibility, |t| {
+    let rep = t.session(REP).await;
+    let rep_id = t.user_id(REP).await;
+    let accounts = t.get("/api/v1/accounts?limit=1", &rep).await.json();
+    let account = accounts["items"][0]["id"].as_i64().unwrap();
+    let contacts = t.get(&format!("/api/v1/contacts?account_id={account}"), &rep).await.json();
+    let items = contacts["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "demo accounts have contacts");
+    assert!(items.iter().all(|c| c["account_id"] == account && c["owner_id"] == rep_id));
+    let page = t.get(&format!("/accounts/{account}"), &rep).await;
+    assert!(page.body.contains("id=\"contacts\""));
+    assert!(page.body.contains(&crate::html(items[0]["last_name"].as_str().unwrap())));
+    let all = t.get("/api/v1/contacts?limit=500", &rep).await.json();
+    assert!(all["items"].as_array().unwrap().iter().all(|c| c["owner_id"] == rep_id), "a rep sees own contacts only");
+});
