@@ -45,6 +45,9 @@ pub struct ImportReport {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// Contacts, leads and activities that exist already (same external id): left as they
+    /// are, since updating those from a file is not supported yet.
+    pub skipped: usize,
     /// Accounts created because opportunities referred to them (`create_missing`).
     pub created_accounts: usize,
     pub problems: Vec<Problem>,
@@ -227,6 +230,7 @@ impl App {
             new: 0,
             changed: 0,
             unchanged: 0,
+            skipped: 0,
             created_accounts: 0,
             problems: parsed.problems.clone(),
             problem_count: parsed.problem_count,
@@ -278,6 +282,7 @@ impl App {
                 "new": report.new,
                 "changed": report.changed,
                 "unchanged": report.unchanged,
+                "skipped": report.skipped,
                 "created_accounts": report.created_accounts,
             });
             self.store.import_apply(&p.audit(now), &set, &summary, progress).await?;
@@ -693,7 +698,7 @@ impl App {
         for (i, r) in rows.into_iter().enumerate() {
             let row = i + 1;
             if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-                report.unchanged += 1;
+                report.skipped += 1;
                 continue;
             }
             let owner = cx.owner(row, &r.owner_email);
@@ -756,7 +761,7 @@ fn plan_contacts(cx: &mut Ctx<'_>, rows: Vec<import::ContactRow>, report: &mut I
     for (i, r) in rows.into_iter().enumerate() {
         let row = i + 1;
         if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-            report.unchanged += 1;
+            report.skipped += 1;
             continue;
         }
         let owner = cx.owner(row, &r.owner_email);
@@ -792,7 +797,7 @@ fn plan_leads(cx: &mut Ctx<'_>, rows: Vec<import::LeadRow>, report: &mut ImportR
     for (i, r) in rows.into_iter().enumerate() {
         let row = i + 1;
         if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-            report.unchanged += 1;
+            report.skipped += 1;
             continue;
         }
         let owner = cx.owner(row, &r.owner_email);

@@ -488,13 +488,14 @@ async fn run() -> Result<()> {
                 }
                 let what = if r.applied { "imported" } else { "checked" };
                 say!(
-                    "{what} {} {} rows ({}): {} new, {} changed, {} unchanged{} in {:.1} s",
+                    "{what} {} {} rows ({}): {} new, {} changed, {} unchanged{}{} in {:.1} s",
                     r.rows_read,
                     r.entity,
                     r.preset,
                     r.new,
                     r.changed,
                     r.unchanged,
+                    if r.skipped > 0 { format!(", {} existing left as they are", r.skipped) } else { String::new() },
                     if r.created_accounts > 0 {
                         format!(", {} accounts created", r.created_accounts)
                     } else {

@@ -556,6 +556,8 @@ pub struct ImportReportDto {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// Contacts, leads and activities that exist already (same external id), left as they are.
+    pub skipped: usize,
     pub created_accounts: usize,
     pub problem_count: u64,
     pub problems: Vec<ImportProblemDto>,
@@ -604,6 +606,7 @@ pub async fn import(
         new: r.new,
         changed: r.changed,
         unchanged: r.unchanged,
+        skipped: r.skipped,
         created_accounts: r.created_accounts,
         problem_count: r.problem_count,
         problems: r

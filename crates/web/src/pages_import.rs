@@ -141,7 +141,7 @@ fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView 
             ("rows", t.int(r.rows_read as i64)),
             ("new", t.int(r.new as i64)),
             ("changed", t.int(r.changed as i64)),
-            ("unchanged", t.int(r.unchanged as i64)),
+            ("unchanged", t.int((r.unchanged + r.skipped) as i64)),
             ("problems", r.problem_count.to_string()),
             ("problems_shown", t.int(r.problem_count as i64)),
             ("accounts", r.created_accounts.to_string()),

@@ -296,3 +296,75 @@ X3,Deal three,Nobody Ltd,rep@demo.salesops.io,Proposal,100,EUR,2026-02-01
         ]
     );
 });
+
+both!(a_year_of_salesforce_history_in_five_files, |t| {
+    let admin = t.session(ADMIN).await;
+    let import = |entity: &'static str, csv: &'static str| {
+        let (t, admin) = (&t, &admin);
+        async move {
+            let r = post_csv(t, admin, &format!("/api/v1/import/{entity}?preset=salesforce"), csv).await;
+            assert_eq!(r.status, StatusCode::OK, "{entity}: {}", r.body);
+            r.json()
+        }
+    };
+    // The subsidiary comes before its parent in the file.
+    let accounts = "\
+Id,Name,Industry,NumberOfEmployees,BillingCountry,BillingCity,BillingPostalCode,Website,Phone,ParentId,OwnerId,CurrencyIsoCode,CreatedDate
+001A2,Zuidoost Installatie B.V.,Construction,85,Netherlands,Eindhoven,5611 AB,https://www.zo-installatie.nl,+31 40 555 0100,001A1,rep@demo.salesops.io,EUR,2025-02-01T09:00:00.000Z
+001A1,Zuidoost Groep N.V.,Construction,1200,Netherlands,Utrecht,3511 AA,zo-groep.nl,,,rep@demo.salesops.io,EUR,2025-01-15T09:00:00.000Z
+";
+    let contacts = "\
+Id,FirstName,LastName,Email,Phone,Title,AccountId,Owner Email,CreatedDate
+003C1,Marieke,Bos,marieke.bos@zo-installatie.nl,,Inkoper,001A2,rep@demo.salesops.io,2025-02-03T10:00:00.000Z
+";
+    let leads = "\
+Id,FirstName,LastName,Company,Email,Phone,LeadSource,Status,Owner Email,CreatedDate
+00QL1,Joost,Smits,Smits Techniek,joost@smits-techniek.nl,,Web,Working - Contacted,rep@demo.salesops.io,2025-03-02T09:00:00.000Z
+";
+    let opportunities = "\
+Id,Name,AccountId,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate,CreatedDate
+006O1,Warmtepompen 2025,001A2,rep@demo.salesops.io,Closed won,48000.00,EUR,2025-06-30,2025-02-10T09:00:00.000Z
+";
+    let tasks = "\
+Id,Subject,ActivityDate,TaskSubtype,CallDurationInSeconds,CallDisposition,WhatId,WhoId,AccountId,Owner Email
+00TT1,Kick-off call,2025-02-12,Call,1260,Connected,006O1,003C1,001A2,rep@demo.salesops.io
+";
+    assert_eq!(import("accounts", accounts).await["new"], 2);
+    assert_eq!(import("contacts", contacts).await["new"], 1);
+    assert_eq!(import("leads", leads).await["new"], 1);
+    assert_eq!(import("opportunities", opportunities).await["new"], 1);
+    assert_eq!(import("activities", tasks).await["new"], 1);
+    // Every file again: nothing changes.
+    for (entity, csv) in [
+        ("accounts", accounts),
+        ("contacts", contacts),
+        ("leads", leads),
+        ("opportunities", opportunities),
+        ("activities", tasks),
+    ] {
+        let v = import(entity, csv).await;
+        assert_eq!((v["new"].as_u64(), v["changed"].as_u64()), (Some(0), Some(0)), "{entity}: {v}");
+        assert_eq!(v["unchanged"].as_u64().unwrap() + v["skipped"].as_u64().unwrap(), v["rows_read"].as_u64().unwrap());
+    }
+
+    let rep = t.session(REP).await;
+    let accs = t.get("/api/v1/accounts?q=zuidoost", &rep).await.json();
+    let sub =
+        accs["items"].as_array().unwrap().iter().find(|a| a["name"] == "Zuidoost Installatie B.V.").unwrap().clone();
+    let parent = accs["items"].as_array().unwrap().iter().find(|a| a["name"] == "Zuidoost Groep N.V.").unwrap().clone();
+    assert_eq!(sub["parent_id"], parent["id"], "the parent later in the file is linked");
+    let opp = t.get("/api/v1/opportunities?q=warmtepompen", &rep).await.json()["items"][0].clone();
+    assert_eq!(
+        (opp["account_id"].clone(), opp["stage_kind"].as_str(), opp["created_at"].as_str()),
+        (sub["id"].clone(), Some("won"), Some("2025-02-10T09:00:00Z"))
+    );
+    let acts = t.get(&format!("/api/v1/activities?opportunity_id={}", opp["id"]), &rep).await.json();
+    assert_eq!(
+        (acts["items"][0]["kind"].as_str(), acts["items"][0]["duration_seconds"].as_i64()),
+        (Some("call"), Some(1260))
+    );
+    let contacts = t.get(&format!("/api/v1/contacts?account_id={}", sub["id"]), &rep).await.json();
+    assert_eq!(contacts["items"][0]["last_name"], "Bos");
+    let leads = t.get("/api/v1/leads?q=smits", &rep).await.json();
+    assert_eq!(leads["items"][0]["status"], "working");
+});
