@@ -28,9 +28,11 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "pipelines",
     "stages",
+    "scorecard_criteria",
     "loss_reasons",
     "accounts",
     "opportunities",
+    "opportunity_scores",
     "stage_history",
     "contacts",
     "leads",
@@ -355,18 +357,13 @@ impl Store {
                     }
                 }
             }
-            let with_id = [
-                "fx_rates",
-                "regions",
-                "teams",
-                "users",
-                "api_tokens",
-                "audit_log",
-                "pipelines",
-                "stages",
-                "accounts",
-                "opportunities",
-            ];
+            // Every table with an id column gets its sequence past the restored ids.
+            let mut with_id: Vec<&str> = vec![];
+            for table in TABLES {
+                if self.columns(table).await?.first().is_some_and(|(c, _)| c == "id") {
+                    with_id.push(table);
+                }
+            }
             self.create_indexes(&mut tx, &indexes).await?;
             self.reset_sequences(&mut tx, &with_id).await?;
             for table in TABLES {

@@ -22,6 +22,18 @@ both!(backup_restores_byte_for_byte_on_both_stores, |t| {
         let ctx = store::AuditContext::system(jiff::Timestamp::now());
         let team = store.team_save(&ctx, None, "After restore", None).await.unwrap();
         assert!(team.id.0 > 1);
+        let lead = store::NewLead {
+            first_name: "Nieuw".into(),
+            last_name: "Na herstel".into(),
+            company: "Herstel B.V.".into(),
+            email: None,
+            phone: None,
+            source: String::new(),
+            campaign: String::new(),
+            owner_id: model::UserId(1),
+        };
+        let id = store.lead_create(&ctx, &lead).await.unwrap();
+        assert!(id.0 > 1, "lead ids continue after the restored ones");
         // Restoring twice is refused and changes nothing.
         let err = store.restore(&mut first.as_slice(), &|_| {}).await.unwrap_err();
         assert!(err.to_string().contains("not empty"), "{err}");
