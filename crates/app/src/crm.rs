@@ -83,21 +83,54 @@ pub struct ConvertInput {
     pub close_date: Option<String>,
 }
 
-/// What blocks an opportunity from leaving its stage: the exit-criteria fields still empty.
-pub fn missing_exit_fields(stage: &Stage, o: &Opportunity) -> Vec<&'static str> {
-    model::EXIT_FIELDS
+/// What blocks an opportunity from leaving its stage: the exit-criteria fields still empty and
+/// the scorecard criteria (`score:<key>`) scored below [`model::SCORE_TO_PASS`].
+pub fn missing_exit_fields(
+    stage: &Stage,
+    o: &Opportunity,
+    pipeline: &Pipeline,
+    scores: &[store::ScoreRow],
+) -> Vec<String> {
+    stage
+        .exit_criteria
         .iter()
-        .copied()
-        .filter(|f| stage.exit_criteria.iter().any(|c| c == f))
-        .filter(|f| match *f {
+        .filter(|f| match f.as_str() {
             "amount" => o.amount.amount.is_zero(),
             "close_date" => false,
             "next_step" => o.next_step.as_deref().is_none_or(|s| s.trim().is_empty()),
             "engaged_on" => o.engaged_on.is_none(),
             "lead_source" => o.lead_source.as_deref().is_none_or(|s| s.trim().is_empty()),
-            _ => false,
+            other => match other.strip_prefix("score:") {
+                Some(key) => {
+                    let criterion = pipeline.criteria.iter().find(|c| c.key == key);
+                    let score =
+                        criterion.and_then(|c| scores.iter().find(|s| s.criterion_id == c.id)).map_or(0, |s| s.score);
+                    criterion.is_some() && score < model::SCORE_TO_PASS
+                }
+                None => false,
+            },
         })
+        .cloned()
         .collect()
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ScoreInput {
+    /// The criterion's key, e.g. `economic_buyer`.
+    pub key: String,
+    /// 0 unknown, 1 weak, 2 confirmed, 3 strong.
+    pub score: i32,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct MethodologyInput {
+    /// meddic, spin, bant or custom.
+    pub methodology: String,
+    /// Criteria to add (custom or on top of the preset), as labels; keys are derived from them.
+    #[serde(default)]
+    pub add: Vec<String>,
 }
 
 fn clean(field: &str, s: &str, max: usize) -> Result<String, AppError> {
@@ -178,7 +211,8 @@ impl App {
         }
         let forward = to.kind == StageKind::Won || (to.kind == StageKind::Open && to.position > from.position);
         if forward && from.kind == StageKind::Open {
-            let missing = missing_exit_fields(&from, &candidate);
+            let scores = self.store.opportunity_scores(id).await?;
+            let missing = missing_exit_fields(&from, &candidate, &pipeline, &scores);
             if !missing.is_empty() {
                 return Err(AppError::Invalid {
                     field: "exit_criteria".into(),
@@ -244,7 +278,97 @@ impl App {
             .flat_map(|pl| pl.stages)
             .find(|s| s.id.0 == stage_id)
             .ok_or(AppError::NotFound)?;
+        let pipeline = self.store.pipeline_list().await?.into_iter().find(|pl| pl.id == stage.pipeline_id);
+        for f in &fields {
+            if let Some(key) = f.strip_prefix("score:")
+                && !pipeline.as_ref().is_some_and(|pl| pl.criteria.iter().any(|c| c.key == key))
+            {
+                return Err(AppError::invalid(
+                    "exit_criteria",
+                    format!("'{key}' is not a criterion of this pipeline's scorecard"),
+                ));
+            }
+        }
         Ok(self.store.stage_set_exit_criteria(&p.audit(self.now()), &stage, &fields).await?)
+    }
+
+    /// Chooses a pipeline's qualification methodology; its criteria (and any `add`ed ones) are
+    /// added to the scorecard.
+    pub async fn set_methodology(
+        &self,
+        p: &Principal,
+        pipeline_id: i64,
+        input: &MethodologyInput,
+    ) -> Result<(), AppError> {
+        p.require(Permission::AdministerOrganisation)?;
+        p.require_write_credential()?;
+        let name = input.methodology.trim().to_lowercase();
+        let preset = model::methodology_criteria(&name)
+            .ok_or_else(|| AppError::invalid("methodology", format!("'{name}' is not meddic, spin, bant or custom")))?;
+        let pipeline = self
+            .store
+            .pipeline_list()
+            .await?
+            .into_iter()
+            .find(|pl| pl.id.0 == pipeline_id)
+            .ok_or(AppError::NotFound)?;
+        let mut add: Vec<(String, String)> = preset.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect();
+        for label in &input.add {
+            let label = clean("add", label, 80)?;
+            let key: String = label
+                .to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .split('_')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            if key.is_empty() {
+                return Err(AppError::invalid("add", format!("'{label}' needs letters or digits")));
+            }
+            add.push((key, label));
+        }
+        Ok(self.store.scorecard_set(&p.audit(self.now()), &pipeline, &name, &add).await?)
+    }
+
+    /// The scorecard of an opportunity: its pipeline's criteria with the scores given so far.
+    pub async fn scorecard(
+        &self,
+        p: &Principal,
+        id: OpportunityId,
+    ) -> Result<(Pipeline, Vec<store::ScoreRow>), AppError> {
+        let row = self.store.opportunity_get(&self.viewer(p).await?, id).await?;
+        let pipeline = self
+            .store
+            .pipeline_list()
+            .await?
+            .into_iter()
+            .find(|pl| pl.id == row.opportunity.pipeline_id)
+            .ok_or_else(|| AppError::Internal("pipeline missing".into()))?;
+        Ok((pipeline, self.store.opportunity_scores(id).await?))
+    }
+
+    /// Scores an opportunity on its pipeline's criteria (0 unknown .. 3 strong).
+    pub async fn score_opportunity(
+        &self,
+        p: &Principal,
+        id: OpportunityId,
+        input: &[ScoreInput],
+    ) -> Result<(), AppError> {
+        self.require_writer(p)?;
+        let (pipeline, _) = self.scorecard(p, id).await?;
+        let mut scores = vec![];
+        for s in input {
+            let c = pipeline.criteria.iter().find(|c| c.key == s.key.trim()).ok_or_else(|| {
+                AppError::invalid("key", format!("'{}' is not a criterion of pipeline '{}'", s.key, pipeline.name))
+            })?;
+            if !(0..=3).contains(&s.score) {
+                return Err(AppError::invalid("score", "must be 0 (unknown), 1 (weak), 2 (confirmed) or 3 (strong)"));
+            }
+            scores.push((c.id, s.score, clean("note", &s.note, 200)?));
+        }
+        Ok(self.store.opportunity_scores_set(&p.audit(self.now()), id, &scores).await?)
     }
 
     pub async fn activities(

@@ -18,8 +18,8 @@ use jiff::Timestamp;
 
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use crm::{
-    ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MoveInput, OpportunityDetail, default_forecast,
-    missing_exit_fields,
+    ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MethodologyInput, MoveInput, OpportunityDetail,
+    ScoreInput, default_forecast, missing_exit_fields,
 };
 pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;

@@ -47,7 +47,7 @@ pub(crate) fn build() -> Vec<Pipeline> {
                     }
                 })
                 .collect();
-            Pipeline { id: pipeline_id, name: name.to_string(), stages }
+            Pipeline { id: pipeline_id, name: name.to_string(), stages, methodology: String::new(), criteria: vec![] }
         })
         .collect()
 }

@@ -88,10 +88,16 @@ impl Stage {
     pub fn parse_exit_criteria(s: &str) -> Result<Vec<String>, ValueError> {
         let mut out: Vec<String> = vec![];
         for f in s.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            if !EXIT_FIELDS.contains(&f) {
+            let is_score = f.strip_prefix("score:").is_some_and(|k| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+            if !EXIT_FIELDS.contains(&f) && !is_score {
                 return Err(ValueError::new(
                     "exit_criteria",
-                    format!("'{f}' is not a field a stage can require (one of {})", EXIT_FIELDS.join(", ")),
+                    format!(
+                        "'{f}' is not a field a stage can require (one of {}, or score:<criterion> of the scorecard)",
+                        EXIT_FIELDS.join(", ")
+                    ),
                 ));
             }
             if !out.iter().any(|x| x == f) {
@@ -107,6 +113,46 @@ pub struct Pipeline {
     pub id: PipelineId,
     pub name: String,
     pub stages: Vec<Stage>,
+    /// The qualification methodology ("meddic", "spin", "bant", "custom" or "").
+    pub methodology: String,
+    /// Its scorecard: what every opportunity of the pipeline is scored on.
+    pub criteria: Vec<Criterion>,
+}
+
+/// One line of a qualification scorecard (e.g. MEDDIC's "Economic buyer"). Opportunities score
+/// it 0 (unknown), 1 (weak), 2 (confirmed) or 3 (strong); an exit criterion `score:<key>` needs
+/// at least 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+}
+
+/// The score an exit criterion `score:<key>` requires.
+pub const SCORE_TO_PASS: i32 = 2;
+
+/// The criteria of the built-in methodologies: (key, English label).
+pub fn methodology_criteria(name: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match name {
+        "meddic" => &[
+            ("metrics", "Metrics"),
+            ("economic_buyer", "Economic buyer"),
+            ("decision_criteria", "Decision criteria"),
+            ("decision_process", "Decision process"),
+            ("identify_pain", "Identify pain"),
+            ("champion", "Champion"),
+        ],
+        "spin" => &[
+            ("situation", "Situation"),
+            ("problem", "Problem"),
+            ("implication", "Implication"),
+            ("need_payoff", "Need-payoff"),
+        ],
+        "bant" => &[("budget", "Budget"), ("authority", "Authority"), ("need", "Need"), ("timeline", "Timeline")],
+        "custom" => &[],
+        _ => return None,
+    })
 }
 
 /// Forecast categories (F3): where a rep places an opportunity in their call.

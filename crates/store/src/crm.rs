@@ -1032,3 +1032,79 @@ impl Store {
         Ok(Page::new(items, counted, false, limit, offset))
     }
 }
+
+/// One criterion's score on an opportunity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreRow {
+    pub criterion_id: i64,
+    pub score: i32,
+    pub note: String,
+    pub updated_at: Timestamp,
+}
+
+impl Store {
+    /// Sets a pipeline's methodology and adds the criteria it lacks (by key). Criteria are never
+    /// removed: scores given on them stay part of the opportunities' history.
+    pub async fn scorecard_set(
+        &self,
+        ctx: &AuditContext,
+        pipeline: &model::Pipeline,
+        methodology: &str,
+        add: &[(String, String)],
+    ) -> Result<()> {
+        dispatch!(self, p => {
+            let mut tx = crate::BeginWrite::begin_write(p).await?;
+            sqlx::query("UPDATE pipelines SET methodology = $1 WHERE id = $2").bind(methodology).bind(pipeline.id.0).execute(&mut *tx).await?;
+            let mut position = pipeline.criteria.len() as i64;
+            for (key, label) in add {
+                if pipeline.criteria.iter().any(|c| &c.key == key) {
+                    continue;
+                }
+                position += 1;
+                sqlx::query("INSERT INTO scorecard_criteria (pipeline_id, position, key, label) VALUES ($1, $2, $3, $4)")
+                    .bind(pipeline.id.0).bind(position).bind(key).bind(label).execute(&mut *tx).await?;
+            }
+            let after = serde_json::json!({"methodology": methodology, "added": add});
+            let before = serde_json::json!({"methodology": pipeline.methodology, "criteria": pipeline.criteria});
+            audit!(tx, ctx, "update", "scorecard", Some(pipeline.id.to_string()), Some(&before), Some(&after));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn opportunity_scores(&self, id: OpportunityId) -> Result<Vec<ScoreRow>> {
+        let rows: Vec<(i64, i64, String, i64)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT criterion_id, score, note, updated_at FROM opportunity_scores WHERE opportunity_id = $1")
+            .bind(id.0).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(criterion_id, score, note, at)| {
+                Ok(ScoreRow { criterion_id, score: score as i32, note, updated_at: from_micros(at)? })
+            })
+            .collect()
+    }
+
+    /// Sets the scores of an opportunity (criterion id, score 0..=3, note), with one audit entry.
+    pub async fn opportunity_scores_set(
+        &self,
+        ctx: &AuditContext,
+        id: OpportunityId,
+        scores: &[(i64, i32, String)],
+    ) -> Result<()> {
+        let before = self.opportunity_scores(id).await?;
+        let at = micros(ctx.at);
+        dispatch!(self, p => {
+            let mut tx = crate::BeginWrite::begin_write(p).await?;
+            for (criterion, score, note) in scores {
+                sqlx::query("DELETE FROM opportunity_scores WHERE opportunity_id = $1 AND criterion_id = $2")
+                    .bind(id.0).bind(criterion).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO opportunity_scores (opportunity_id, criterion_id, score, note, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(id.0).bind(criterion).bind(i64::from(*score)).bind(note).bind(at).bind(ctx.actor_user_id.map(|u| u.0))
+                    .execute(&mut *tx).await?;
+            }
+            let after: Vec<serde_json::Value> = scores.iter().map(|(c, s, n)| serde_json::json!({"criterion_id": c, "score": s, "note": n})).collect();
+            audit!(tx, ctx, "score", "opportunity", Some(id.to_string()), Some(&before), Some(&after));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

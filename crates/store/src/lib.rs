@@ -32,7 +32,7 @@ pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
 pub use crm::{
     ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
-    LeadRow, NewLead, StageHistoryRow, StageMove,
+    LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
 pub use import::{ImportSet, Lookups, OpportunityExport};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};

@@ -292,13 +292,27 @@ impl Store {
     }
 
     pub async fn pipeline_list(&self) -> Result<Vec<Pipeline>> {
-        let pipes: Vec<(i64, String)> =
-            dispatch!(self, p => sqlx::query_as("SELECT id, name FROM pipelines ORDER BY id").fetch_all(p).await?);
+        let pipes: Vec<(i64, String, String)> = dispatch!(self, p => sqlx::query_as("SELECT id, name, methodology FROM pipelines ORDER BY id").fetch_all(p).await?);
+        let criteria: Vec<(i64, i64, String, String)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT id, pipeline_id, key, label FROM scorecard_criteria ORDER BY pipeline_id, position, id").fetch_all(p).await?);
         #[allow(clippy::type_complexity)] // a plain row tuple, named right below
         let stages: Vec<(i64, i64, String, i64, i64, String, String)> = dispatch!(self, p => sqlx::query_as(
             "SELECT id, pipeline_id, name, position, probability, kind, exit_criteria FROM stages ORDER BY pipeline_id, position").fetch_all(p).await?);
-        let mut out: Vec<Pipeline> =
-            pipes.into_iter().map(|(id, name)| Pipeline { id: PipelineId(id), name, stages: vec![] }).collect();
+        let mut out: Vec<Pipeline> = pipes
+            .into_iter()
+            .map(|(id, name, methodology)| Pipeline {
+                id: PipelineId(id),
+                name,
+                stages: vec![],
+                methodology,
+                criteria: vec![],
+            })
+            .collect();
+        for (id, pipeline_id, key, label) in criteria {
+            if let Some(pl) = out.iter_mut().find(|p| p.id.0 == pipeline_id) {
+                pl.criteria.push(model::Criterion { id, key, label });
+            }
+        }
         for (id, pipeline_id, name, position, probability, kind, exit) in stages {
             let kind = StageKind::parse(&kind).map_err(corrupt("stage", id))?;
             if let Some(pl) = out.iter_mut().find(|p| p.id.0 == pipeline_id) {

@@ -678,3 +678,77 @@ pub async fn contacts(
         }
     })))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ScoreDto {
+    pub key: String,
+    pub label: String,
+    /// 0 unknown, 1 weak, 2 confirmed, 3 strong.
+    pub score: i32,
+    pub note: String,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScorecardDto {
+    /// meddic, spin, bant, custom or empty.
+    pub methodology: String,
+    pub criteria: Vec<ScoreDto>,
+}
+
+/// The qualification scorecard of an opportunity (its pipeline's criteria and their scores).
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}/scorecard", tag = "records", params(("id" = i64, Path)),
+    responses((status = 200, body = ScorecardDto), (status = 404, body = ErrorBody)))]
+pub async fn scorecard(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+) -> ApiResult<axum::Json<ScorecardDto>> {
+    let (pipeline, scores) = s.app.scorecard(&p, OpportunityId(id)).await?;
+    Ok(axum::Json(ScorecardDto {
+        methodology: pipeline.methodology.clone(),
+        criteria: pipeline
+            .criteria
+            .iter()
+            .map(|c| {
+                let sc = scores.iter().find(|x| x.criterion_id == c.id);
+                ScoreDto {
+                    key: c.key.clone(),
+                    label: c.label.clone(),
+                    score: sc.map_or(0, |x| x.score),
+                    note: sc.map(|x| x.note.clone()).unwrap_or_default(),
+                    updated_at: sc.map(|x| x.updated_at.to_string()),
+                }
+            })
+            .collect(),
+    }))
+}
+
+/// Scores an opportunity on its pipeline's criteria; criteria not listed keep their score.
+#[utoipa::path(put, path = "/api/v1/opportunities/{id}/scorecard", tag = "records", params(("id" = i64, Path)),
+    request_body = [app::ScoreInput],
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn scorecard_set(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<Vec<app::ScoreInput>>,
+) -> ApiResult<StatusCode> {
+    s.app.score_opportunity(&p, OpportunityId(id), &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Chooses a pipeline's qualification methodology (meddic, spin, bant, custom) and adds criteria.
+/// Its criteria can then be exit criteria (`score:<key>`). Administrators.
+#[utoipa::path(put, path = "/api/v1/pipelines/{id}/methodology", tag = "records", params(("id" = i64, Path)),
+    request_body = app::MethodologyInput,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn methodology_set(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<app::MethodologyInput>,
+) -> ApiResult<StatusCode> {
+    s.app.set_methodology(&p, id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

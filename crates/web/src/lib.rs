@@ -57,7 +57,8 @@ impl AppState {
         api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
         api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
         api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
-        api_crm::opportunities_export, api_crm::import, api_crm::contacts,
+        api_crm::opportunities_export, api_crm::import, api_crm::contacts, api_crm::scorecard,
+        api_crm::scorecard_set, api_crm::methodology_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -210,6 +211,8 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities/{id}", get(api::opportunity))
         .route("/opportunities/{id}/move", post(api_crm::opportunity_move))
         .route("/opportunities/{id}/history", get(api_crm::opportunity_history))
+        .route("/opportunities/{id}/scorecard", get(api_crm::scorecard).put(api_crm::scorecard_set))
+        .route("/pipelines/{id}/methodology", axum::routing::put(api_crm::methodology_set))
         .route("/activities", get(api_crm::activities).post(api_crm::activity_create))
         .route("/contacts", get(api_crm::contacts))
         .route("/leads", get(api_crm::leads).post(api_crm::lead_create))
@@ -230,6 +233,8 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities", get(pages::opportunities))
         .route("/opportunities/{id}", get(pages_crm::opportunity))
         .route("/opportunities/{id}/move", post(pages_crm::opportunity_move))
+        .route("/opportunities/{id}/scorecard", post(pages_crm::opportunity_score))
+        .route("/admin/pipelines/{id}/methodology", post(pages_crm::methodology_save))
         .route("/activities", post(pages_crm::activity_create))
         .route("/leads", get(pages_crm::leads).post(pages_crm::lead_create))
         .route("/leads/new", get(pages_crm::lead_new))

@@ -99,8 +99,23 @@ struct OpportunityPage {
     history: Vec<HistoryView>,
     activities: Vec<ActivityView>,
     kinds: Vec<(&'static str, String)>,
+    /// (key, label, score, note)
+    scorecard: Vec<(String, String, i32, String)>,
+    methodology: String,
+    score_labels: Vec<(i32, String)>,
     can_write: bool,
     error: Option<String>,
+}
+
+/// How an exit criterion reads in the user's language: a field name, or a scorecard line.
+fn exit_label(t: &crate::i18n::Tr, pipeline: &model::Pipeline, f: &str) -> String {
+    match f.strip_prefix("score:") {
+        Some(key) => {
+            let label = pipeline.criteria.iter().find(|c| c.key == key).map_or(key, |c| c.label.as_str());
+            t.t1("exit-score", "criterion", label)
+        }
+        None => t.t(&format!("field-{}", f.replace('_', "-"))),
+    }
 }
 
 /// What the user typed into the move form, shown again when the move is refused.
@@ -130,13 +145,12 @@ async fn opportunity_page(
     let today = state.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let converted = fx.convert(o.amount, reporting, o.close_date.min(today));
     let current = d.pipeline.stages.iter().find(|s| s.id == o.stage_id);
-    let missing = current.map(|s| missing_exit_fields(s, o)).unwrap_or_default();
+    let scores = state.app.store.opportunity_scores(OpportunityId(id)).await.map_err(AppError::from).or_page(p)?;
+    let missing = current.map(|s| missing_exit_fields(s, o, &d.pipeline, &scores)).unwrap_or_default();
     let exit_note = match current {
         Some(s) if !s.exit_criteria.is_empty() && s.kind == StageKind::Open => {
-            let fields: Vec<String> =
-                s.exit_criteria.iter().map(|f| sh.t.t(&format!("field-{}", f.replace('_', "-")))).collect();
-            let still: Vec<String> =
-                missing.iter().map(|f| sh.t.t(&format!("field-{}", f.replace('_', "-")))).collect();
+            let fields: Vec<String> = s.exit_criteria.iter().map(|f| exit_label(&sh.t, &d.pipeline, f)).collect();
+            let still: Vec<String> = missing.iter().map(|f| exit_label(&sh.t, &d.pipeline, f)).collect();
             if still.is_empty() {
                 sh.t.t1("exit-criteria-met", "fields", fields.join(", "))
             } else {
@@ -203,11 +217,51 @@ async fn opportunity_page(
             .collect(),
         activities: d.activities.iter().map(|a| activity_view(&sh.t, a)).collect(),
         kinds: ActivityKind::ALL.iter().map(|k| (k.as_str(), sh.t.t(&format!("activity-{}", k.as_str())))).collect(),
+        scorecard: d
+            .pipeline
+            .criteria
+            .iter()
+            .map(|c| {
+                let s = scores.iter().find(|s| s.criterion_id == c.id);
+                (
+                    c.key.clone(),
+                    c.label.clone(),
+                    s.map_or(0, |s| s.score),
+                    s.map(|s| s.note.clone()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        methodology: d.pipeline.methodology.to_uppercase(),
+        score_labels: (0..=3).map(|n| (n, sh.t.t(&format!("score-{n}")))).collect(),
         can_write: p.can(model::Permission::WriteRecords),
         error,
         shell: sh,
     };
     Ok(render(&view))
+}
+
+pub async fn opportunity_score(State(state): State<AppState>, Path(raw): Path<String>, f: FormAuth) -> PageResult {
+    let p = &f.principal;
+    let id = parse_id(p, &raw)?;
+    let mut input = vec![];
+    for (k, v) in &f.form {
+        if let Some(key) = k.strip_prefix("score_") {
+            let score =
+                v.trim().parse::<i32>().map_err(|_| AppError::invalid("score", "must be a number")).or_page(p)?;
+            let note = f.get(&format!("note_{key}")).to_string();
+            input.push(app::ScoreInput { key: key.to_string(), score, note });
+        }
+    }
+    input.sort_by(|a, b| a.key.cmp(&b.key));
+    match state.app.score_opportunity(p, OpportunityId(id), &input).await {
+        Ok(()) => Ok(see_other(&format!("/opportunities/{id}?done=saved"))),
+        Err(e) => {
+            let (msg, status) = inline(e, p)?;
+            let mut r = opportunity_page(&state, p, id, Some(msg), None, None).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
 }
 
 pub async fn opportunity(
@@ -237,7 +291,14 @@ pub async fn opportunity_move(State(state): State<AppState>, Path(raw): Path<Str
                 AppError::Invalid { field, message } if field == "exit_criteria" => {
                     let fields: Vec<String> = message
                         .rsplit_once("fill in: ")
-                        .map(|(_, f)| f.split(", ").map(|f| t.t(&format!("field-{}", f.replace('_', "-")))).collect())
+                        .map(|(_, f)| {
+                            f.split(", ")
+                                .map(|f| match f.strip_prefix("score:") {
+                                    Some(k) => t.t1("exit-score", "criterion", k),
+                                    None => t.t(&format!("field-{}", f.replace('_', "-"))),
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default();
                     Some(t.t1("exit-criteria-missing", "fields", fields.join(", ")))
                 }
@@ -606,7 +667,9 @@ pub struct StageAdminView {
 #[template(path = "admin_process.html")]
 struct ProcessPage {
     shell: crate::pages::Shell,
-    pipelines: Vec<(String, Vec<StageAdminView>)>,
+    /// (pipeline id, name, methodology, criteria labels, stages)
+    pipelines: Vec<(i64, String, String, String, Vec<StageAdminView>)>,
+    methodologies: Vec<(&'static str, String)>,
     fields: String,
     reasons: Vec<(i64, String, bool)>,
     error: Option<String>,
@@ -632,8 +695,14 @@ async fn process_page(state: &AppState, p: &Principal, error: Option<String>, do
                         exit: s.exit_criteria.join(", "),
                     })
                     .collect();
-                (pl.name, stages)
+                let criteria =
+                    pl.criteria.iter().map(|c| format!("{} (score:{})", c.label, c.key)).collect::<Vec<_>>().join(", ");
+                (pl.id.0, pl.name, pl.methodology, criteria, stages)
             })
+            .collect(),
+        methodologies: ["meddic", "spin", "bant", "custom"]
+            .into_iter()
+            .map(|m| (m, sh.t.t(&format!("methodology-{m}"))))
             .collect(),
         fields: model::EXIT_FIELDS.join(", "),
         reasons: reasons.into_iter().map(|r| (r.id.0, r.name, r.active)).collect(),
@@ -663,6 +732,15 @@ pub async fn stage_exit_criteria(State(state): State<AppState>, Path(raw): Path<
     let p = &f.principal;
     let id = parse_id(p, &raw)?;
     let r = state.app.set_exit_criteria(p, id, f.get("exit_criteria")).await;
+    process_result(&state, p, r).await
+}
+
+pub async fn methodology_save(State(state): State<AppState>, Path(raw): Path<String>, f: FormAuth) -> PageResult {
+    let p = &f.principal;
+    let id = parse_id(p, &raw)?;
+    let add: Vec<String> = f.get("add").split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let input = app::MethodologyInput { methodology: f.get("methodology").into(), add };
+    let r = state.app.set_methodology(p, id, &input).await;
     process_result(&state, p, r).await
 }
 

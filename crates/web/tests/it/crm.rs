@@ -338,3 +338,88 @@ both!(contacts_are_listed_per_account_within_visibility, |t| {
     let all = t.get("/api/v1/contacts?limit=500", &rep).await.json();
     assert!(all["items"].as_array().unwrap().iter().all(|c| c["owner_id"] == rep_id), "a rep sees own contacts only");
 });
+
+both!(a_meddic_scorecard_gates_a_stage, |t| {
+    let admin = t.session(ADMIN).await;
+    let rep = t.session(REP).await;
+    // New business runs on MEDDIC plus one criterion of the company's own.
+    let r = t
+        .send(
+            "PUT",
+            "/api/v1/pipelines/1/methodology",
+            &admin,
+            Some(json!({"methodology": "meddic", "add": ["Site survey done"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = t.send("PUT", "/api/v1/pipelines/1/methodology", &rep, Some(json!({"methodology": "bant"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Needs analysis may only be left with a confirmed economic buyer.
+    let needs = stage_id(&t, "Needs analysis").await;
+    let r =
+        t.form(&format!("/admin/stages/{needs}/exit-criteria"), &admin, &[("exit_criteria", "score:champions")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown criterion is refused");
+    let r = t
+        .form(&format!("/admin/stages/{needs}/exit-criteria"), &admin, &[("exit_criteria", "score:economic_buyer")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let opp = rep_opportunity_in(&t, "Needs analysis").await;
+    let id = opp["id"].as_i64().unwrap();
+    let card = t.get(&format!("/api/v1/opportunities/{id}/scorecard"), &rep).await.json();
+    assert_eq!(card["methodology"], "meddic");
+    let keys: Vec<&str> = card["criteria"].as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "metrics",
+            "economic_buyer",
+            "decision_criteria",
+            "decision_process",
+            "identify_pain",
+            "champion",
+            "site_survey_done"
+        ]
+    );
+
+    let proposal = stage_id(&t, "Proposal").await;
+    let r =
+        t.send("POST", &format!("/api/v1/opportunities/{id}/move"), &rep, Some(json!({"stage_id": proposal}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["message"].as_str().unwrap().contains("score:economic_buyer"), "{}", r.body);
+    let r = t
+        .send(
+            "PUT",
+            &format!("/api/v1/opportunities/{id}/scorecard"),
+            &rep,
+            Some(json!([{"key": "economic_buyer", "score": 1, "note": "Met the CFO once"}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r =
+        t.send("POST", &format!("/api/v1/opportunities/{id}/move"), &rep, Some(json!({"stage_id": proposal}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "weak is not enough");
+    // From the page: the Dutch rep confirms the economic buyer, then moves on.
+    let page = t.get(&format!("/opportunities/{id}"), &rep).await;
+    assert!(page.body.contains("id=\"scorecard\"") && page.body.contains("Met the CFO once"));
+    let r = t
+        .form(
+            &format!("/opportunities/{id}/scorecard"),
+            &rep,
+            &[("score_economic_buyer", "2"), ("note_economic_buyer", "CFO signs off")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r =
+        t.send("POST", &format!("/api/v1/opportunities/{id}/move"), &rep, Some(json!({"stage_id": proposal}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let bad = t
+        .send(
+            "PUT",
+            &format!("/api/v1/opportunities/{id}/scorecard"),
+            &rep,
+            Some(json!([{"key": "champion", "score": 7}])),
+        )
+        .await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("score")));
+});
