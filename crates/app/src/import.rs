@@ -220,7 +220,7 @@ impl App {
         let limits = import::Limits { max_bytes: opts.max_bytes, max_problems: MAX_PROBLEMS };
         let clock = std::time::Instant::now();
         let parsed: Parsed = import::parse(data, opts.entity, &mapping, &limits);
-        tracing::info!(rows = parsed.rows_read, seconds = clock.elapsed().as_secs_f64(), "import: parsed");
+        tracing::debug!(rows = parsed.rows_read, seconds = clock.elapsed().as_secs_f64(), "import: parsed");
         let mut report = ImportReport {
             entity: opts.entity.as_str().into(),
             preset: preset_name,
@@ -269,7 +269,7 @@ impl App {
         cx.problems.sort_by_key(|p| (p.line, p.row));
         report.problem_count = cx.problem_count;
         report.problems = cx.problems;
-        tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: planned");
+        tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: planned");
         if report.problem_count > 0 || opts.dry_run {
             return Ok(report);
         }
@@ -286,7 +286,7 @@ impl App {
                 "created_accounts": report.created_accounts,
             });
             self.store.import_apply(&p.audit(now), &set, &summary, progress).await?;
-            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: written");
+            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: written");
         }
         report.applied = true;
         Ok(report)

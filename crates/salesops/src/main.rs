@@ -505,7 +505,8 @@ async fn run() -> Result<()> {
                 );
             }
             if r.problem_count > 0 {
-                bail!("{} problems; nothing was written", r.problem_count);
+                let n = r.problem_count;
+                bail!("{n} {}; nothing was written", if n == 1 { "problem" } else { "problems" });
             }
             if r.dry_run {
                 say!("dry run: nothing was written");

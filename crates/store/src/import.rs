@@ -237,9 +237,9 @@ impl Store {
                     self.update_rows(&mut tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
                 }
             }
-            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: rows inserted");
+            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: rows inserted");
             self.create_indexes(&mut tx, &indexes).await?;
-            tracing::info!(seconds = clock.elapsed().as_secs_f64(), "import: indexes built");
+            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: indexes built");
             let mut seq = vec![table];
             match set {
                 ImportSet::Opportunities { .. } => seq.push("stage_history"),
@@ -263,7 +263,7 @@ impl Store {
         .await;
         let ids = tx.finish(result).await?;
 
-        tracing::info!("import: committed");
+        tracing::debug!("import: committed");
         if new_count > 20_000 {
             self.refresh_statistics().await?;
         }

@@ -596,7 +596,8 @@ pub async fn import(
         message: if ok {
             format!("{} rows: {} new, {} changed, {} unchanged", r.rows_read, r.new, r.changed, r.unchanged)
         } else {
-            format!("{} problems; nothing was written", r.problem_count)
+            let n = r.problem_count;
+            format!("{n} {}; nothing was written", if n == 1 { "problem" } else { "problems" })
         },
         entity: r.entity,
         preset: r.preset,
