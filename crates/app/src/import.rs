@@ -302,17 +302,17 @@ impl App {
         let pipelines: Vec<Pipeline> = self.store.pipeline_list().await?;
         let reasons = self.store.loss_reasons().await?;
         let reason_ids: HashMap<String, i64> = reasons.iter().map(|r| (r.name.to_lowercase(), r.id.0)).collect();
+        // The stored opportunities the rows name by salesops id, loaded once: they tell which ids
+        // exist and are what the rows are compared against. Rows matched by external id are
+        // loaded next, unless already there.
+        let by_id: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
+        let mut before = self.store.opportunities_by_id(&by_id).await?;
         let matched: Vec<Option<i64>> = {
-            let all: HashSet<i64> = if rows.iter().any(|r| r.id.is_some()) {
-                let ids: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
-                self.store.opportunities_by_id(&ids).await?.into_keys().collect()
-            } else {
-                HashSet::new()
-            };
+            let all: HashSet<i64> = before.keys().copied().collect();
             rows.iter().enumerate().map(|(i, r)| cx.existing_id(i + 1, r.id, &r.external_id, &all)).collect()
         };
-        let ids: Vec<i64> = matched.iter().flatten().copied().collect();
-        let before = self.store.opportunities_by_id(&ids).await?;
+        let by_external: Vec<i64> = matched.iter().flatten().copied().filter(|id| !before.contains_key(id)).collect();
+        before.extend(self.store.opportunities_by_id(&by_external).await?);
         let mut new = vec![];
         let mut changed = vec![];
         let mut history = vec![];
@@ -556,8 +556,11 @@ impl App {
         report: &mut ImportReport,
     ) -> Result<ImportSet, AppError> {
         let matched: Vec<Option<i64>> = {
-            let all = cx.lookups.account_ids.clone();
-            rows.iter().enumerate().map(|(i, r)| cx.existing_id(i + 1, r.id, &r.external_id, &all)).collect()
+            let lookups = cx.lookups;
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| cx.existing_id(i + 1, r.id, &r.external_id, &lookups.account_ids))
+                .collect()
         };
         let ids: Vec<i64> = matched.iter().flatten().copied().collect();
         let before = self.store.accounts_by_id(&ids).await?;

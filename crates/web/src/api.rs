@@ -870,6 +870,34 @@ pub struct OpportunityQuery {
     pub count: Option<String>,
 }
 
+/// The filter of an opportunity list from its query parameters (shared by the list, its CSV
+/// and the salesops export): search, (owner, account, stage) ids, status, close-date range.
+pub(crate) fn opportunity_filter(
+    q: Option<String>,
+    (owner_id, account_id, stage_id): (Option<i64>, Option<i64>, Option<i64>),
+    status: &Option<String>,
+    close_from: &Option<String>,
+    close_to: &Option<String>,
+) -> Result<OpportunityFilter, AppError> {
+    let stage_kind = status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(StageKind::parse)
+        .transpose()
+        .map_err(|e| AppError::invalid("status", e.reason))?;
+    Ok(OpportunityFilter {
+        q,
+        owner_id,
+        account_id,
+        stage_id,
+        stage_kind,
+        close_from: date("close_from", close_from)?,
+        close_to: date("close_to", close_to)?,
+        soonest_first: false,
+        exact_count: false,
+    })
+}
+
 pub(crate) fn date(field: &str, v: &Option<String>) -> Result<Option<jiff::civil::Date>, AppError> {
     v.as_deref()
         .filter(|s| !s.is_empty())
@@ -885,28 +913,14 @@ pub async fn opportunities(
     ApiAuth(p): ApiAuth,
     ApiQuery(q): ApiQuery<OpportunityQuery>,
 ) -> ApiResult<Response> {
-    let stage_kind = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(StageKind::parse)
-        .transpose()
-        .map_err(|e| AppError::invalid("status", e.reason))?;
-    let f = OpportunityFilter {
-        q: q.q.clone(),
-        owner_id: q.owner_id,
-        account_id: q.account_id,
-        stage_id: q.stage_id,
-        stage_kind,
-        close_from: date("close_from", &q.close_from)?,
-        close_to: date("close_to", &q.close_to)?,
-        soonest_first: match q.sort.as_deref() {
-            None | Some("-close_date") => false,
-            Some("close_date") => true,
-            Some(_) => return Err(AppError::invalid("sort", "must be close_date or -close_date").into()),
-        },
-        exact_count: exact_count(&q.count)?,
+    let mut f =
+        opportunity_filter(q.q.clone(), (q.owner_id, q.account_id, q.stage_id), &q.status, &q.close_from, &q.close_to)?;
+    f.soonest_first = match q.sort.as_deref() {
+        None | Some("-close_date") => false,
+        Some("close_date") => true,
+        Some(_) => return Err(AppError::invalid("sort", "must be close_date or -close_date").into()),
     };
+    f.exact_count = exact_count(&q.count)?;
     if wants_csv(&q.format)? {
         let rows = all_pages(|offset| {
             let (s, p, f) = (s.clone(), p.clone(), f.clone());

@@ -475,24 +475,13 @@ pub async fn opportunities_export(
     ApiAuth(p): ApiAuth,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let stage_kind = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(model::StageKind::parse)
-        .transpose()
-        .map_err(|e| AppError::invalid("status", e.reason))?;
-    let f = store::OpportunityFilter {
-        q: q.q,
-        owner_id: q.owner_id,
-        account_id: q.account_id,
-        stage_id: q.stage_id,
-        stage_kind,
-        close_from: crate::api::date("close_from", &q.close_from)?,
-        close_to: crate::api::date("close_to", &q.close_to)?,
-        soonest_first: false,
-        exact_count: false,
-    };
+    let f = crate::api::opportunity_filter(
+        q.q,
+        (q.owner_id, q.account_id, q.stage_id),
+        &q.status,
+        &q.close_from,
+        &q.close_to,
+    )?;
     // The first page is fetched before answering, so errors still get a proper status.
     let (first, next, _) = s.app.export_opportunities_page(&p, &f, 0).await?;
     let state = (s, p, f, next);
