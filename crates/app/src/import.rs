@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use import::{Entity, Mapping, Parsed, Problem, Ref, Rows};
+use import::{Entity, Mapping, Problem, Ref, Rows};
 use jiff::Timestamp;
 use model::{
     Account, AccountId, Activity, ActivityId, Contact, ContactId, Currency, ForecastCategory, Lead, LeadId, LeadStatus,
@@ -28,6 +28,12 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Create accounts that opportunities refer to but that do not exist (by name or external id).
     pub create_missing: bool,
+    /// The file comes from another salesops: its salesops ids (of the rows and of the records
+    /// they refer to) are that installation's, so they are read as external ids. A record
+    /// without an external id is stored with its old salesops id as external id, which is what
+    /// the other files of the same export refer to it by; the files then import in the order
+    /// accounts, contacts, leads, opportunities, activities.
+    pub foreign_ids: bool,
     /// Shown in the audit entry.
     pub file_name: String,
     pub max_bytes: u64,
@@ -45,9 +51,6 @@ pub struct ImportReport {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
-    /// Contacts, leads and activities that exist already (same external id): left as they
-    /// are, since updating those from a file is not supported yet.
-    pub skipped: usize,
     /// Accounts created because opportunities referred to them (`create_missing`).
     pub created_accounts: usize,
     pub problems: Vec<Problem>,
@@ -70,6 +73,8 @@ struct Ctx<'a> {
     /// (line, data row) of each parsed row, and field -> CSV column, from the parser.
     positions: Vec<(u64, u64)>,
     columns: std::collections::BTreeMap<String, String>,
+    /// Changed records of the current chunk, for the audit log.
+    changes: Changes,
 }
 
 impl Ctx<'_> {
@@ -219,29 +224,30 @@ impl App {
         };
         let limits = import::Limits { max_bytes: opts.max_bytes, max_problems: MAX_PROBLEMS };
         let clock = std::time::Instant::now();
-        let parsed: Parsed = import::parse(data, opts.entity, &mapping, &limits);
-        tracing::debug!(rows = parsed.rows_read, seconds = clock.elapsed().as_secs_f64(), "import: parsed");
+        let mut stream = import::Stream::new(data, opts.entity, &mapping, &limits);
         let mut report = ImportReport {
             entity: opts.entity.as_str().into(),
             preset: preset_name,
             dry_run: opts.dry_run,
             applied: false,
-            rows_read: parsed.rows_read,
+            rows_read: 0,
             new: 0,
             changed: 0,
             unchanged: 0,
-            skipped: 0,
             created_accounts: 0,
-            problems: parsed.problems.clone(),
-            problem_count: parsed.problem_count,
-            ignored_columns: parsed.ignored_columns.clone(),
+            problems: vec![],
+            problem_count: 0,
+            ignored_columns: vec![],
         };
-        // References are checked on the rows that parsed, even when others did not, so one
-        // check shows every problem; nothing is written unless there are none.
-        if parsed.rows.is_empty() && !parsed.is_ok() {
+        if stream.problem_count() > 0 {
+            // The header (or the file as a whole) is wrong: no rows follow.
+            let parsed = stream.finish();
+            report.rows_read = parsed.rows_read;
+            report.problems = parsed.problems;
+            report.problem_count = parsed.problem_count;
+            report.ignored_columns = parsed.ignored_columns;
             return Ok(report);
         }
-        let parse_problems = parsed.problem_count;
         let lookups = self.store.import_lookups().await?;
         let table = opts.entity.as_str();
         let mut cx = Ctx {
@@ -251,30 +257,93 @@ impl App {
             reporting: self.store.reporting_currency().await?,
             lookups: &lookups,
             existing: self.store.external_ids(table).await?,
-            problems: parsed.problems,
-            problem_count: parse_problems,
+            problems: vec![],
+            problem_count: 0,
             seen_ids: HashSet::new(),
-            positions: parsed.positions,
-            columns: parsed.columns,
+            positions: vec![],
+            columns: stream.columns(),
+            changes: vec![],
         };
-        let set = match parsed.rows {
-            Rows::Opportunities(rows) => {
-                self.plan_opportunities(&mut cx, rows, opts.create_missing, &mut report).await?
+        // Opportunities (the big files) are read, checked and written chunk by chunk: while the
+        // writer task stores one chunk, the next is read and checked, and no more than a few
+        // chunks are in memory. The other kinds are read whole (accounts may name parents
+        // further down the file). Everything is written in one transaction, committed only when
+        // the whole file is free of problems: a problem anywhere rolls back what was written.
+        let chunk_rows = if opts.entity == Entity::Opportunities { CHUNK_ROWS } else { usize::MAX };
+        let mut opp = OpportunityPlan::default();
+        if opts.entity == Entity::Opportunities {
+            let pipelines: Vec<Pipeline> = self.store.pipeline_list().await?;
+            let reasons = self.store.loss_reasons().await?;
+            opp.reason_ids = reasons.iter().map(|r| (r.name.to_lowercase(), r.id.0)).collect();
+            opp.pipelines = pipelines;
+        }
+        let mut writer: Option<Writer> = None;
+        let mut planned = 0.0;
+        while let Some(chunk) = stream.next_chunk(chunk_rows) {
+            let planning = std::time::Instant::now();
+            cx.positions = chunk.positions;
+            let n = chunk.rows.len() as u64;
+            let mut rows = chunk.rows;
+            if opts.foreign_ids {
+                foreign_ids(&mut rows);
             }
-            Rows::Accounts(rows) => self.plan_accounts(&mut cx, rows, &mut report).await?,
-            Rows::Contacts(rows) => plan_contacts(&mut cx, rows, &mut report),
-            Rows::Leads(rows) => plan_leads(&mut cx, rows, &mut report),
-            Rows::Activities(rows) => self.plan_activities(&mut cx, rows, &mut report).await?,
-        };
-        cx.problems.sort_by_key(|p| (p.line, p.row));
-        report.problem_count = cx.problem_count;
-        report.problems = cx.problems;
-        tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: planned");
+            let set = match rows {
+                Rows::Opportunities(rows) => {
+                    self.plan_opportunities(&mut cx, &mut opp, rows, opts.create_missing, &mut report).await?
+                }
+                Rows::Accounts(rows) => self.plan_accounts(&mut cx, rows, &mut report).await?,
+                Rows::Contacts(rows) => self.plan_contacts(&mut cx, rows, &mut report).await?,
+                Rows::Leads(rows) => self.plan_leads(&mut cx, rows, &mut report).await?,
+                Rows::Activities(rows) => self.plan_activities(&mut cx, rows, &mut report).await?,
+            };
+            planned += planning.elapsed().as_secs_f64();
+            progress(n);
+            if cx.problem_count > 0 || stream.problem_count() > 0 || opts.dry_run {
+                cx.changes.clear();
+                // Nothing will be written; go on reading to report every problem.
+                if let Some(w) = writer.take() {
+                    w.abort().await;
+                }
+                continue;
+            }
+            let (new, changed) = set.counts();
+            if new + changed == 0 {
+                cx.changes.clear();
+                continue;
+            }
+            let w = match &mut writer {
+                Some(w) => w,
+                None => {
+                    // How many new records the whole file brings, judged from this first part.
+                    let share = stream.bytes_read().max(1) as f64 / data.len().max(1) as f64;
+                    let expected = (new as f64 / share.min(1.0)) as usize;
+                    writer.insert(Writer::start(self.store.clone(), opts.entity, expected, p.audit(now)))
+                }
+            };
+            w.send(set, std::mem::take(&mut cx.changes)).await?;
+        }
+        let parsed = stream.finish();
+        tracing::debug!(
+            rows = parsed.rows_read,
+            seconds = clock.elapsed().as_secs_f64(),
+            planning_seconds = planned,
+            "import: read and checked"
+        );
+        report.rows_read = parsed.rows_read;
+        report.ignored_columns = parsed.ignored_columns;
+        report.problem_count = parsed.problem_count + cx.problem_count;
+        let mut problems = parsed.problems;
+        problems.append(&mut cx.problems);
+        problems.sort_by_key(|p| (p.line, p.row));
+        problems.truncate(MAX_PROBLEMS);
+        report.problems = problems;
         if report.problem_count > 0 || opts.dry_run {
+            if let Some(w) = writer.take() {
+                w.abort().await;
+            }
             return Ok(report);
         }
-        let (new, changed) = set.counts();
-        if new + changed > 0 {
+        if let Some(w) = writer {
             let summary = serde_json::json!({
                 "file": opts.file_name,
                 "preset": report.preset,
@@ -282,10 +351,9 @@ impl App {
                 "new": report.new,
                 "changed": report.changed,
                 "unchanged": report.unchanged,
-                "skipped": report.skipped,
                 "created_accounts": report.created_accounts,
             });
-            self.store.import_apply(&p.audit(now), &set, &summary, progress).await?;
+            w.commit(summary).await?;
             tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: written");
         }
         report.applied = true;
@@ -295,13 +363,13 @@ impl App {
     async fn plan_opportunities(
         &self,
         cx: &mut Ctx<'_>,
+        opp: &mut OpportunityPlan,
         rows: Vec<import::OpportunityRow>,
         create_missing: bool,
         report: &mut ImportReport,
     ) -> Result<ImportSet, AppError> {
-        let pipelines: Vec<Pipeline> = self.store.pipeline_list().await?;
-        let reasons = self.store.loss_reasons().await?;
-        let reason_ids: HashMap<String, i64> = reasons.iter().map(|r| (r.name.to_lowercase(), r.id.0)).collect();
+        let pipelines = &opp.pipelines;
+        let reason_ids = &opp.reason_ids;
         // The stored opportunities the rows name by salesops id, loaded once: they tell which ids
         // exist and are what the rows are compared against. Rows matched by external id are
         // loaded next, unless already there.
@@ -316,23 +384,18 @@ impl App {
         let mut new = vec![];
         let mut changed = vec![];
         let mut history = vec![];
+        // Accounts created by this chunk; their placeholders count every account created by
+        // the import so far.
         let mut new_accounts: Vec<Account> = vec![];
-        let mut new_account_keys: HashMap<Ref, i64> = HashMap::new();
-        // Rows are taken from the end and the parsed list shrinks as it goes, so a million-row
-        // file never holds both its parsed rows and its records in full (peak memory).
-        let (mut rows, mut matched) = (rows, matched);
-        while let Some(r) = rows.pop() {
-            let existing = matched.pop().flatten();
-            let i = rows.len();
-            if i % 131_072 == 0 {
-                rows.shrink_to_fit();
-            }
+        let created_before = opp.accounts_created;
+        let new_account_keys = &mut opp.new_account_keys;
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
             let row = i + 1;
             let owner = cx.owner(row, &r.owner_email);
             let account_id = match cx.account_ref(&r.account) {
                 Some(id) => id,
                 None if create_missing && !matches!(r.account, Ref::Id(_)) => {
-                    let next = -(new_accounts.len() as i64) - 1;
+                    let next = -((created_before + new_accounts.len()) as i64) - 1;
                     *new_account_keys.entry(r.account.clone()).or_insert_with(|| {
                         let (name, external_id) = match &r.account {
                             Ref::External(e) => (e.clone(), Some(e.clone())),
@@ -520,32 +583,15 @@ impl App {
                         });
                     }
                     o.updated_at = cx.now;
+                    cx.changes.push((b.id.0, json(b), json(&o)));
                     changed.push(o);
                 }
             }
         }
-        // Back to file order: the new records' placeholders in the history follow them.
-        new.reverse();
-        changed.reverse();
-        history.reverse();
-        // ... and each opportunity's own entries back in time order.
-        let mut start = 0;
-        while start < history.len() {
-            let id = history[start].opportunity_id;
-            let end = history[start..].iter().position(|h| h.opportunity_id != id).map_or(history.len(), |k| start + k);
-            history[start..end].reverse();
-            start = end;
-        }
-        let n = new.len() as i64;
-        for h in &mut history {
-            if h.opportunity_id.0 < 0 {
-                let k = -h.opportunity_id.0 - 1;
-                h.opportunity_id = OpportunityId(-(n - 1 - k) - 1);
-            }
-        }
-        report.new = new.len();
-        report.changed = changed.len();
-        report.created_accounts = new_accounts.len();
+        report.new += new.len();
+        report.changed += changed.len();
+        report.created_accounts += new_accounts.len();
+        opp.accounts_created += new_accounts.len();
         Ok(ImportSet::Opportunities { new, changed, history, new_accounts })
     }
 
@@ -665,7 +711,12 @@ impl App {
                     a.parent_id = parent_ref;
                 }
                 match existing {
-                    Some(_) => changed.push(a),
+                    Some(id) => {
+                        if let Some(b) = before.get(id) {
+                            cx.changes.push((*id, json(b), json(&a)));
+                        }
+                        changed.push(a)
+                    }
                     None => {
                         new_index.insert(idx, new.len());
                         new.push(a);
@@ -683,9 +734,127 @@ impl App {
                 "the parent account chain loops or is not in the file".into(),
             );
         }
-        report.new = new.len();
-        report.changed = changed.len();
+        report.new += new.len();
+        report.changed += changed.len();
         Ok(ImportSet::Accounts { new, changed })
+    }
+
+    /// Matches rows to stored records (salesops id, else external id) and loads those records.
+    async fn matched<T: Stored>(
+        &self,
+        cx: &mut Ctx<'_>,
+        keys: Vec<(Option<i64>, Option<String>)>,
+    ) -> Result<(Vec<Option<i64>>, HashMap<i64, T>), AppError> {
+        let by_id: Vec<i64> = keys.iter().filter_map(|k| k.0).collect();
+        let mut before = T::load(&self.store, by_id).await?;
+        let all: HashSet<i64> = before.keys().copied().collect();
+        let matched: Vec<Option<i64>> =
+            keys.iter().enumerate().map(|(i, (id, ext))| cx.existing_id(i + 1, *id, ext, &all)).collect();
+        let rest: Vec<i64> = matched.iter().flatten().copied().filter(|id| !before.contains_key(id)).collect();
+        before.extend(T::load(&self.store, rest).await?);
+        Ok((matched, before))
+    }
+
+    async fn plan_contacts(
+        &self,
+        cx: &mut Ctx<'_>,
+        rows: Vec<import::ContactRow>,
+        report: &mut ImportReport,
+    ) -> Result<ImportSet, AppError> {
+        let keys = rows.iter().map(|r| (r.id, r.external_id.clone())).collect();
+        let (matched, before) = self.matched::<Contact>(cx, keys).await?;
+        let (mut new, mut changed) = (vec![], vec![]);
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
+            let row = i + 1;
+            let prior = existing.and_then(|id| before.get(&id));
+            let owner = match (&r.owner_email, prior) {
+                (None, Some(b)) => b.owner_id,
+                (e, _) => cx.owner(row, e),
+            };
+            let account_id = match &r.account {
+                Some(a) => match cx.account_ref(a) {
+                    Some(id) => Some(AccountId(id)),
+                    None => {
+                        cx.unknown_account(row, "account", a);
+                        continue;
+                    }
+                },
+                None => prior.and_then(|b| b.account_id),
+            };
+            let c = Contact {
+                id: ContactId(existing.unwrap_or(0)),
+                external_id: r.external_id.or(prior.and_then(|b| b.external_id.clone())),
+                account_id,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                email: r.email,
+                phone: r.phone,
+                title: r.title,
+                owner_id: owner,
+                created_at: r.created_at.or(prior.map(|b| b.created_at)).unwrap_or(cx.now),
+            };
+            match prior {
+                None => new.push(c),
+                Some(b) if *b == c => report.unchanged += 1,
+                Some(b) => {
+                    cx.changes.push((b.id.0, json(b), json(&c)));
+                    changed.push(c);
+                }
+            }
+        }
+        report.new += new.len();
+        report.changed += changed.len();
+        Ok(ImportSet::Contacts { new, changed })
+    }
+
+    async fn plan_leads(
+        &self,
+        cx: &mut Ctx<'_>,
+        rows: Vec<import::LeadRow>,
+        report: &mut ImportReport,
+    ) -> Result<ImportSet, AppError> {
+        let keys = rows.iter().map(|r| (r.id, r.external_id.clone())).collect();
+        let (matched, before) = self.matched::<Lead>(cx, keys).await?;
+        let (mut new, mut changed) = (vec![], vec![]);
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
+            let row = i + 1;
+            let prior = existing.and_then(|id| before.get(&id));
+            let owner = match (&r.owner_email, prior) {
+                (None, Some(b)) => b.owner_id,
+                (e, _) => cx.owner(row, e),
+            };
+            let l = Lead {
+                id: LeadId(existing.unwrap_or(0)),
+                external_id: r.external_id.or(prior.and_then(|b| b.external_id.clone())),
+                first_name: r.first_name,
+                last_name: r.last_name,
+                company: r.company,
+                email: r.email,
+                phone: r.phone,
+                source: r.source,
+                campaign: r.campaign,
+                status: r.status.or(prior.map(|b| b.status)).unwrap_or(LeadStatus::New),
+                disqualify_reason: r.disqualify_reason,
+                owner_id: owner,
+                created_at: r.created_at.or(prior.map(|b| b.created_at)).unwrap_or(cx.now),
+                // Conversion is done in salesops, not by a file.
+                converted_at: prior.and_then(|b| b.converted_at),
+                account_id: prior.and_then(|b| b.account_id),
+                contact_id: prior.and_then(|b| b.contact_id),
+                opportunity_id: prior.and_then(|b| b.opportunity_id),
+            };
+            match prior {
+                None => new.push(l),
+                Some(b) if *b == l => report.unchanged += 1,
+                Some(b) => {
+                    cx.changes.push((b.id.0, json(b), json(&l)));
+                    changed.push(l);
+                }
+            }
+        }
+        report.new += new.len();
+        report.changed += changed.len();
+        Ok(ImportSet::Leads { new, changed })
     }
 
     async fn plan_activities(
@@ -697,14 +866,16 @@ impl App {
         let opp_ext = self.store.external_ids("opportunities").await?;
         let lead_ext = self.store.external_ids("leads").await?;
         let contact_ext = self.store.external_ids("contacts").await?;
-        let mut new = vec![];
-        for (i, r) in rows.into_iter().enumerate() {
+        let keys = rows.iter().map(|r| (r.id, r.external_id.clone())).collect();
+        let (matched, before) = self.matched::<Activity>(cx, keys).await?;
+        let (mut new, mut changed) = (vec![], vec![]);
+        for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
             let row = i + 1;
-            if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-                report.skipped += 1;
-                continue;
-            }
-            let owner = cx.owner(row, &r.owner_email);
+            let prior = existing.and_then(|id| before.get(&id));
+            let owner = match (&r.owner_email, prior) {
+                (None, Some(b)) => b.owner_id,
+                (e, _) => cx.owner(row, e),
+            };
             let account_id = match &r.account {
                 Some(a) => match cx.account_ref(a) {
                     Some(id) => Some(AccountId(id)),
@@ -738,9 +909,9 @@ impl App {
             };
             let lead_id = by_ext(&lead_ext, &r.lead).unwrap_or(None);
             let contact_id = by_ext(&contact_ext, &r.contact).unwrap_or(None);
-            new.push(Activity {
-                id: ActivityId(0),
-                external_id: r.external_id,
+            let a = Activity {
+                id: ActivityId(existing.unwrap_or(0)),
+                external_id: r.external_id.or(prior.and_then(|b| b.external_id.clone())),
                 kind: r.kind,
                 subject: r.subject,
                 at: r.at,
@@ -752,81 +923,175 @@ impl App {
                 contact_id: contact_id.map(ContactId),
                 lead_id: lead_id.map(LeadId),
                 opportunity_id: opportunity_id.map(OpportunityId),
+            };
+            match prior {
+                None => new.push(a),
+                Some(b) if *b == a => report.unchanged += 1,
+                Some(b) => {
+                    cx.changes.push((b.id.0, json(b), json(&a)));
+                    changed.push(a);
+                }
+            }
+        }
+        report.new += new.len();
+        report.changed += changed.len();
+        Ok(ImportSet::Activities { new, changed })
+    }
+}
+
+/// Reads the salesops ids of another installation as external ids (`ImportOptions::foreign_ids`).
+fn foreign_ids(rows: &mut Rows) {
+    fn key(id: &mut Option<i64>, external: &mut Option<String>) {
+        if let Some(id) = id.take()
+            && external.is_none()
+        {
+            *external = Some(id.to_string());
+        }
+    }
+    fn reference(r: &mut Ref) {
+        if let Ref::Id(id) = r {
+            *r = Ref::External(id.to_string());
+        }
+    }
+    fn opt(r: &mut Option<Ref>) {
+        if let Some(r) = r {
+            reference(r);
+        }
+    }
+    match rows {
+        Rows::Accounts(v) => v.iter_mut().for_each(|r| {
+            key(&mut r.id, &mut r.external_id);
+            opt(&mut r.parent);
+        }),
+        Rows::Contacts(v) => v.iter_mut().for_each(|r| {
+            key(&mut r.id, &mut r.external_id);
+            opt(&mut r.account);
+        }),
+        Rows::Leads(v) => v.iter_mut().for_each(|r| key(&mut r.id, &mut r.external_id)),
+        Rows::Opportunities(v) => v.iter_mut().for_each(|r| {
+            key(&mut r.id, &mut r.external_id);
+            reference(&mut r.account);
+        }),
+        Rows::Activities(v) => v.iter_mut().for_each(|r| {
+            key(&mut r.id, &mut r.external_id);
+            opt(&mut r.account);
+            opt(&mut r.opportunity);
+            opt(&mut r.contact);
+            opt(&mut r.lead);
+        }),
+    }
+}
+
+/// Records an import compares rows against, loaded by id.
+trait Stored: Sized {
+    fn load(
+        store: &store::Store,
+        ids: Vec<i64>,
+    ) -> impl std::future::Future<Output = Result<HashMap<i64, Self>, store::StoreError>> + Send;
+}
+
+impl Stored for Contact {
+    async fn load(store: &store::Store, ids: Vec<i64>) -> Result<HashMap<i64, Self>, store::StoreError> {
+        store.contacts_by_id(&ids).await
+    }
+}
+
+impl Stored for Lead {
+    async fn load(store: &store::Store, ids: Vec<i64>) -> Result<HashMap<i64, Self>, store::StoreError> {
+        store.leads_by_id(&ids).await
+    }
+}
+
+impl Stored for Activity {
+    async fn load(store: &store::Store, ids: Vec<i64>) -> Result<HashMap<i64, Self>, store::StoreError> {
+        store.activities_by_id(&ids).await
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// Rows read, checked and written at a time (opportunities).
+const CHUNK_ROWS: usize = 16_384;
+
+/// What planning opportunities keeps from one chunk to the next.
+#[derive(Default)]
+struct OpportunityPlan {
+    pipelines: Vec<Pipeline>,
+    reason_ids: HashMap<String, i64>,
+    /// Accounts created by the import (`create_missing`), by the reference that named them ->
+    /// their placeholder id.
+    new_account_keys: HashMap<Ref, i64>,
+    accounts_created: usize,
+}
+
+/// Changed records for the audit log: id, before, after.
+type Changes = Vec<(i64, serde_json::Value, serde_json::Value)>;
+
+enum WriteMsg {
+    Rows(ImportSet, Changes),
+    Commit(serde_json::Value),
+}
+
+/// The task that writes an import while the next chunk is read: one transaction, committed
+/// only on [`Writer::commit`]; [`Writer::abort`] (or an error) rolls it back.
+struct Writer {
+    tx: tokio::sync::mpsc::Sender<WriteMsg>,
+    task: tokio::task::JoinHandle<Result<(), store::StoreError>>,
+}
+
+impl Writer {
+    fn start(store: store::Store, entity: Entity, expected_new: usize, ctx: store::AuditContext) -> Writer {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<WriteMsg>(2);
+        let task = tokio::spawn(async move {
+            let mut w = store.import_begin(entity.as_str(), expected_new).await?;
+            while let Some(msg) = rx.recv().await {
+                match msg {
+                    WriteMsg::Rows(set, changes) => {
+                        let written = match w.write(&set, &|_| {}).await {
+                            Ok(_) => w.audit_changes(&ctx, &changes).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = written {
+                            let _ = w.rollback().await;
+                            return Err(e);
+                        }
+                    }
+                    WriteMsg::Commit(summary) => return w.commit(&ctx, &summary).await,
+                }
+            }
+            w.rollback().await
+        });
+        Writer { tx, task }
+    }
+
+    async fn send(&mut self, set: ImportSet, changes: Changes) -> Result<(), AppError> {
+        if self.tx.send(WriteMsg::Rows(set, changes)).await.is_err() {
+            // The writer stopped: it failed.
+            let (_, task) = (&self.tx, &mut self.task);
+            return Err(match task.await {
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(())) => AppError::Internal("the import writer stopped early".into()),
+                Err(e) => AppError::Internal(format!("the import writer failed: {e}")),
             });
         }
-        report.new = new.len();
-        Ok(ImportSet::Activities { new, changed: vec![] })
+        Ok(())
     }
-}
 
-fn plan_contacts(cx: &mut Ctx<'_>, rows: Vec<import::ContactRow>, report: &mut ImportReport) -> ImportSet {
-    let mut new = vec![];
-    for (i, r) in rows.into_iter().enumerate() {
-        let row = i + 1;
-        if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-            report.skipped += 1;
-            continue;
+    async fn commit(self, summary: serde_json::Value) -> Result<(), AppError> {
+        let _ = self.tx.send(WriteMsg::Commit(summary)).await;
+        drop(self.tx);
+        match self.task.await {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(AppError::Internal(format!("the import writer failed: {e}"))),
         }
-        let owner = cx.owner(row, &r.owner_email);
-        let account_id = match &r.account {
-            Some(a) => match cx.account_ref(a) {
-                Some(id) => Some(AccountId(id)),
-                None => {
-                    cx.unknown_account(row, "account", a);
-                    continue;
-                }
-            },
-            None => None,
-        };
-        new.push(Contact {
-            id: ContactId(0),
-            external_id: r.external_id,
-            account_id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            phone: r.phone,
-            title: r.title,
-            owner_id: owner,
-            created_at: r.created_at.unwrap_or(cx.now),
-        });
     }
-    report.new = new.len();
-    ImportSet::Contacts { new, changed: vec![] }
-}
 
-fn plan_leads(cx: &mut Ctx<'_>, rows: Vec<import::LeadRow>, report: &mut ImportReport) -> ImportSet {
-    let mut new = vec![];
-    for (i, r) in rows.into_iter().enumerate() {
-        let row = i + 1;
-        if r.external_id.as_ref().is_some_and(|e| cx.existing.contains_key(e)) {
-            report.skipped += 1;
-            continue;
-        }
-        let owner = cx.owner(row, &r.owner_email);
-        let status = r.status.unwrap_or(LeadStatus::New);
-        new.push(Lead {
-            id: LeadId(0),
-            external_id: r.external_id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            company: r.company,
-            email: r.email,
-            phone: r.phone,
-            source: r.source,
-            campaign: r.campaign,
-            status,
-            disqualify_reason: r.disqualify_reason,
-            owner_id: owner,
-            created_at: r.created_at.unwrap_or(cx.now),
-            converted_at: None,
-            account_id: None,
-            contact_id: None,
-            opportunity_id: None,
-        });
+    async fn abort(self) {
+        drop(self.tx);
+        let _ = self.task.await;
     }
-    report.new = new.len();
-    ImportSet::Leads { new, changed: vec![] }
 }
 
 /// Rows per page of a streamed export.
@@ -883,5 +1148,137 @@ impl App {
             }
         }
         Ok((bytes, next, rows.len()))
+    }
+}
+
+/// A reference to a record in an export: its external id when it has one, else its salesops
+/// id (which another salesops imports as an external id, see `ImportOptions::foreign_ids`).
+fn export_ref(id: i64, external: Option<String>) -> Ref {
+    match external {
+        Some(e) => Ref::External(e),
+        None => Ref::Id(id),
+    }
+}
+
+impl App {
+    /// One page of the salesops CSV export of the visible accounts, contacts, leads or
+    /// activities (opportunities: [`App::export_opportunities_page`]) after id `after`; the
+    /// header only on the first page. Returns the bytes, the cursor of the next page (None at
+    /// the end) and the number of rows. Re-importing the whole export changes nothing.
+    pub async fn export_page(
+        &self,
+        p: &Principal,
+        entity: Entity,
+        after: i64,
+    ) -> Result<(Vec<u8>, Option<i64>, usize), AppError> {
+        let viewer = self.viewer(p).await?;
+        if after == 0 {
+            self.store.audit_event(&p.audit(self.now()), "export", entity.as_str(), None).await?;
+        }
+        let err = |e: import::ExportError| AppError::Internal(e.to_string());
+        let mut out = import::Exporter::new(Vec::new(), entity).map_err(err)?;
+        let mut last = None;
+        let mut n = 0;
+        match entity {
+            Entity::Opportunities => {
+                return self.export_opportunities_page(p, &store::OpportunityFilter::default(), after).await;
+            }
+            Entity::Accounts => {
+                for r in self.store.account_export_page(&viewer, after, EXPORT_PAGE).await? {
+                    let a = r.account;
+                    (last, n) = (Some(a.id.0), n + 1);
+                    out.write(&import::AccountRow {
+                        id: Some(a.id.0),
+                        external_id: a.external_id,
+                        name: a.name,
+                        industry: a.industry,
+                        employees: Some(a.employees),
+                        country: a.country,
+                        city: a.city,
+                        postal_code: a.postal_code,
+                        time_zone: Some(a.time_zone.as_str().to_string()),
+                        domain: a.domain,
+                        phone: a.phone,
+                        owner_email: Some(r.owner_email),
+                        parent: a.parent_id.map(|p| export_ref(p.0, r.parent_external_id)),
+                        currency: Some(a.currency),
+                        created_at: Some(a.created_at),
+                    })
+                    .map_err(err)?;
+                }
+            }
+            Entity::Contacts => {
+                for r in self.store.contact_export_page(&viewer, after, EXPORT_PAGE).await? {
+                    let c = r.contact;
+                    (last, n) = (Some(c.id.0), n + 1);
+                    out.write(&import::ContactRow {
+                        id: Some(c.id.0),
+                        external_id: c.external_id,
+                        first_name: c.first_name,
+                        last_name: c.last_name,
+                        email: c.email,
+                        phone: c.phone,
+                        title: c.title,
+                        account: c.account_id.map(|a| export_ref(a.0, r.account_external_id)),
+                        owner_email: Some(r.owner_email),
+                        created_at: Some(c.created_at),
+                    })
+                    .map_err(err)?;
+                }
+            }
+            Entity::Leads => {
+                for r in self.store.lead_export_page(&viewer, after, EXPORT_PAGE).await? {
+                    let l = r.lead;
+                    (last, n) = (Some(l.id.0), n + 1);
+                    out.write(&import::LeadRow {
+                        id: Some(l.id.0),
+                        external_id: l.external_id,
+                        first_name: l.first_name,
+                        last_name: l.last_name,
+                        company: l.company,
+                        email: l.email,
+                        phone: l.phone,
+                        source: l.source,
+                        campaign: l.campaign,
+                        status: Some(l.status),
+                        disqualify_reason: l.disqualify_reason,
+                        owner_email: Some(r.owner_email),
+                        created_at: Some(l.created_at),
+                    })
+                    .map_err(err)?;
+                }
+            }
+            Entity::Activities => {
+                for r in self.store.activity_export_page(&viewer, after, EXPORT_PAGE).await? {
+                    let a = r.activity;
+                    (last, n) = (Some(a.id.0), n + 1);
+                    out.write(&import::ActivityRow {
+                        id: Some(a.id.0),
+                        external_id: a.external_id,
+                        kind: a.kind,
+                        subject: a.subject,
+                        at: a.at,
+                        duration_seconds: a.duration_seconds,
+                        outcome: a.outcome,
+                        address: a.address,
+                        owner_email: Some(r.owner_email),
+                        account: a.account_id.map(|x| export_ref(x.0, r.account_external_id)),
+                        opportunity: a.opportunity_id.map(|x| export_ref(x.0, r.opportunity_external_id)),
+                        contact: a.contact_id.map(|x| export_ref(x.0, r.contact_external_id)),
+                        lead: a.lead_id.map(|x| export_ref(x.0, r.lead_external_id)),
+                    })
+                    .map_err(err)?;
+                }
+            }
+        }
+        let next = if n as i64 == EXPORT_PAGE { last } else { None };
+        let mut bytes = out.finish().map_err(err)?;
+        if after != 0 {
+            let header = format!("{}\r\n", import::export_header(entity).join(","));
+            if bytes.starts_with(header.as_bytes()) {
+                bytes.drain(..header.len());
+            }
+        }
+        Ok((bytes, next, n))
     }
 }

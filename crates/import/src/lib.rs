@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use export::{ExportError, ExportRow, Exporter, export};
 pub use fields::{FieldSpec, export_header, fields};
 pub use mapping::{Encoding, Mapping, MappingError, ProbabilityScale};
-pub use parse::{parse, parse_reader};
+pub use parse::{Chunk, Stream, parse, parse_reader};
 pub use presets::{PRESETS, detect_preset, preset};
 pub use text::{escape_cell, needs_escape, unescape_cell};
 

@@ -29,24 +29,14 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// gives one `missing_column` problem each and no rows are read. Then every row is validated;
 /// each failure is one [`Problem`]. Import the rows only when [`Parsed::is_ok`].
 pub fn parse(input: &[u8], entity: Entity, mapping: &Mapping, limits: &Limits) -> Parsed {
-    let mut sink = Sink { list: Vec::new(), total: 0, max: limits.max_problems };
-    let mut rows = Rows::empty(entity);
-    let mut rows_read = 0;
-    let mut ignored_columns = Vec::new();
-    let mut positions = Vec::new();
-    let mut columns = std::collections::BTreeMap::new();
-    parse_into(
-        input,
-        entity,
-        mapping,
-        limits,
-        &mut sink,
-        &mut rows,
-        &mut rows_read,
-        &mut ignored_columns,
-        (&mut positions, &mut columns),
-    );
-    Parsed { rows, problems: sink.list, problem_count: sink.total, rows_read, ignored_columns, positions, columns }
+    let mut stream = Stream::new(input, entity, mapping, limits);
+    let chunk = stream.next_chunk(usize::MAX);
+    let mut parsed = stream.finish();
+    if let Some(c) = chunk {
+        parsed.rows = c.rows;
+        parsed.positions = c.positions;
+    }
+    parsed
 }
 
 /// Like [`parse`], reading from `reader` first; at most `limits.max_bytes` are kept in memory.
@@ -80,194 +70,289 @@ fn too_large_message(size: u64, limit: u64) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn parse_into(
-    input: &[u8],
+/// Valid rows read by [`Stream::next_chunk`], with the (line, data-row number) of each.
+#[derive(Debug)]
+pub struct Chunk {
+    pub rows: Rows,
+    pub positions: Vec<(u64, u64)>,
+}
+
+/// Reads a CSV file chunk by chunk, so the caller can check and write one chunk while the next
+/// is read, and never holds every row of a big file at once. Problems (including ids and
+/// external ids that occur twice anywhere in the file) collect in the stream; [`Stream::finish`]
+/// returns them. [`parse`] is a stream read in one chunk.
+pub struct Stream<'a> {
+    data: &'a [u8],
+    text: Option<&'a str>,
+    delimiter: u8,
+    /// None when the header failed (or was never read): no rows follow.
+    records: Option<Reader<'a>>,
+    plan: Option<Plan>,
     entity: Entity,
-    mapping: &Mapping,
-    limits: &Limits,
-    sink: &mut Sink,
-    rows: &mut Rows,
-    rows_read: &mut u64,
-    ignored_columns: &mut Vec<String>,
-    (out_positions, out_columns): (&mut Vec<(u64, u64)>, &mut std::collections::BTreeMap<String, String>),
-) {
-    let file_problem = |sink: &mut Sink, line: u64, code: &'static str, message: String| {
-        sink.add(|| Problem { line, row: 0, column: None, value: None, code, message })
-    };
-    if input.len() as u64 > limits.max_bytes {
-        return file_problem(sink, 0, "too_large", too_large_message(input.len() as u64, limits.max_bytes));
-    }
-    if let Some(e) = mapping.entity
-        && e != entity
-    {
-        let message =
-            format!("the mapping is for {e}, but this import is for {entity}; choose the mapping for {entity}");
-        return file_problem(sink, 0, "mapping", message);
-    }
-    let data = input.strip_prefix(BOM).unwrap_or(input);
-    // Validating the whole file at once lets cells be plain slices of it.
-    let text = match mapping.encoding {
-        Encoding::Utf8 => std::str::from_utf8(data).ok(),
-        Encoding::Latin1 => None,
-    };
-    let mut records = Reader::new(data, mapping.delimiter);
-    let mut rec = Record::default();
-    let header_line = match records.next(&mut rec) {
-        Next::End => {
-            let message = "the file is empty; expected a header line with the column names and one row per record";
-            return file_problem(sink, 1, "empty_file", message.into());
-        }
-        Next::BadQuoting(q) => {
-            let message = format!("the header line is not valid CSV: a field {}", q.reason);
-            return sink.add(|| Problem {
-                line: q.line,
-                row: 0,
-                column: None,
-                value: Some(truncate(&q.value)),
-                code: "bad_quoting",
-                message,
-            });
-        }
-        Next::Record { line } => line,
-    };
+    sink: Sink,
+    rows_read: u64,
+    rec: Record,
+    buf: String,
+    scratch: String,
+    row: u64,
+    ids: HashMap<i64, u64>,
+    exts: HashMap<Box<str>, u64>,
+}
 
-    let mut header = Vec::with_capacity(rec.len());
-    let mut scratch = String::new();
-    for cell in rec.iter(data) {
-        let name = match mapping.encoding {
-            Encoding::Latin1 => {
-                decode_cp1252(cell, &mut scratch);
-                scratch.clone()
-            }
-            Encoding::Utf8 => match std::str::from_utf8(cell) {
-                Ok(s) => s.to_string(),
-                Err(_) => {
-                    let lossy = String::from_utf8_lossy(cell).into_owned();
-                    sink.add(|| Problem {
-                        line: header_line,
-                        row: 0,
-                        column: None,
-                        value: Some(truncate(&lossy)),
-                        code: "bad_utf8",
-                        message: BAD_UTF8.into(),
-                    });
-                    lossy
-                }
-            },
+impl<'a> Stream<'a> {
+    /// Checks the size, the mapping and the header; rows are read by [`Stream::next_chunk`].
+    pub fn new(input: &'a [u8], entity: Entity, mapping: &Mapping, limits: &Limits) -> Stream<'a> {
+        let data = input.strip_prefix(BOM).unwrap_or(input);
+        let mut s = Stream {
+            data,
+            text: None,
+            delimiter: mapping.delimiter,
+            records: None,
+            plan: None,
+            entity,
+            sink: Sink { list: Vec::new(), total: 0, max: limits.max_problems },
+            rows_read: 0,
+            rec: Record::default(),
+            buf: String::new(),
+            scratch: String::new(),
+            row: 0,
+            ids: HashMap::new(),
+            exts: HashMap::new(),
         };
-        header.push(name.trim().to_string());
-    }
-
-    let plan = Plan::new(entity, mapping, header, header_line, sink);
-    *ignored_columns = plan.ignored_columns();
-    *out_columns = plan.field_columns();
-    if sink.total > 0 {
-        return;
-    }
-
-    let mut cx = Cx {
-        plan: &plan,
-        data,
-        text,
-        rec,
-        buf: String::new(),
-        scratch: String::new(),
-        sink,
-        line: 0,
-        row: 0,
-        ok: true,
-    };
-    let width = plan.header.len();
-    let mut positions: Vec<(u64, u64)> = Vec::new();
-    loop {
-        match records.next(&mut cx.rec) {
-            Next::End => break,
+        let file_problem = |sink: &mut Sink, line: u64, code: &'static str, message: String| {
+            sink.add(|| Problem { line, row: 0, column: None, value: None, code, message })
+        };
+        if input.len() as u64 > limits.max_bytes {
+            file_problem(&mut s.sink, 0, "too_large", too_large_message(input.len() as u64, limits.max_bytes));
+            return s;
+        }
+        if let Some(e) = mapping.entity
+            && e != entity
+        {
+            let message =
+                format!("the mapping is for {e}, but this import is for {entity}; choose the mapping for {entity}");
+            file_problem(&mut s.sink, 0, "mapping", message);
+            return s;
+        }
+        // Validating the whole file at once lets cells be plain slices of it.
+        s.text = match mapping.encoding {
+            Encoding::Utf8 => std::str::from_utf8(data).ok(),
+            Encoding::Latin1 => None,
+        };
+        let mut records = Reader::new(data, mapping.delimiter);
+        let mut rec = Record::default();
+        let header_line = match records.next(&mut rec) {
+            Next::End => {
+                let message = "the file is empty; expected a header line with the column names and one row per record";
+                file_problem(&mut s.sink, 1, "empty_file", message.into());
+                return s;
+            }
             Next::BadQuoting(q) => {
-                cx.row += 1;
-                *rows_read += 1;
-                let column = plan.header.get(q.field).cloned();
-                let (line, row) = (q.line, cx.row);
-                let message = format!(
-                    "a field {}; quote the whole field (\"...\") and double every quote inside it (\"\")",
-                    q.reason
-                );
-                cx.sink.add(|| Problem {
-                    line,
-                    row,
-                    column,
+                let message = format!("the header line is not valid CSV: a field {}", q.reason);
+                s.sink.add(|| Problem {
+                    line: q.line,
+                    row: 0,
+                    column: None,
                     value: Some(truncate(&q.value)),
                     code: "bad_quoting",
                     message,
                 });
+                return s;
             }
-            Next::Record { line } => {
-                if cx.rec.iter(data).all(|c| c.trim_ascii().is_empty()) {
-                    continue;
+            Next::Record { line } => line,
+        };
+
+        let mut header = Vec::with_capacity(rec.len());
+        let mut scratch = String::new();
+        for cell in rec.iter(data) {
+            let name = match mapping.encoding {
+                Encoding::Latin1 => {
+                    decode_cp1252(cell, &mut scratch);
+                    scratch.clone()
                 }
-                cx.row += 1;
-                *rows_read += 1;
-                cx.line = line;
-                if cx.rec.len() != width {
-                    let (row, n) = (cx.row, cx.rec.len());
+                Encoding::Utf8 => match std::str::from_utf8(cell) {
+                    Ok(s) => s.to_string(),
+                    Err(_) => {
+                        let lossy = String::from_utf8_lossy(cell).into_owned();
+                        s.sink.add(|| Problem {
+                            line: header_line,
+                            row: 0,
+                            column: None,
+                            value: Some(truncate(&lossy)),
+                            code: "bad_utf8",
+                            message: BAD_UTF8.into(),
+                        });
+                        lossy
+                    }
+                },
+            };
+            header.push(name.trim().to_string());
+        }
+        let plan = Plan::new(entity, mapping, header, header_line, &mut s.sink);
+        if s.sink.total == 0 {
+            s.records = Some(records);
+        }
+        s.rec = rec;
+        s.plan = Some(plan);
+        s
+    }
+
+    /// Problems found so far.
+    pub fn problem_count(&self) -> u64 {
+        self.sink.total
+    }
+
+    /// Bytes of the file read so far.
+    pub fn bytes_read(&self) -> usize {
+        match &self.records {
+            Some(r) => self.data.len() - r.remaining().len(),
+            None => self.data.len(),
+        }
+    }
+
+    /// Field name -> the CSV column it is read from.
+    pub fn columns(&self) -> std::collections::BTreeMap<String, String> {
+        self.plan.as_ref().map(Plan::field_columns).unwrap_or_default()
+    }
+
+    /// The next valid rows, at most `max_rows` (rows with problems are left out and their
+    /// problems collected); None at the end of the file.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Option<Chunk> {
+        let (Some(records), Some(plan)) = (self.records.as_mut(), self.plan.as_ref()) else { return None };
+        let data = self.data;
+        let mut rows = Rows::empty(self.entity);
+        let mut positions: Vec<(u64, u64)> = Vec::new();
+        let mut cx = Cx {
+            plan,
+            data,
+            text: self.text,
+            rec: std::mem::take(&mut self.rec),
+            buf: std::mem::take(&mut self.buf),
+            scratch: std::mem::take(&mut self.scratch),
+            sink: &mut self.sink,
+            line: 0,
+            row: self.row,
+            ok: true,
+        };
+        let width = plan.header.len();
+        let delimiter = self.delimiter;
+        let mut at_end = false;
+        while positions.len() < max_rows {
+            match records.next(&mut cx.rec) {
+                Next::End => {
+                    at_end = true;
+                    break;
+                }
+                Next::BadQuoting(q) => {
+                    cx.row += 1;
+                    self.rows_read += 1;
+                    let column = plan.header.get(q.field).cloned();
+                    let (line, row) = (q.line, cx.row);
+                    let message = format!(
+                        "a field {}; quote the whole field (\"...\") and double every quote inside it (\"\")",
+                        q.reason
+                    );
                     cx.sink.add(|| Problem {
                         line,
                         row,
-                        column: None,
-                        value: None,
-                        code: "ragged_row",
-                        message: format!(
-                            "the row has {n} fields, the header has {width}; check for a missing or extra delimiter or an unquoted '{}' inside a value",
-                            char::from(mapping.delimiter).escape_default()
-                        ),
+                        column,
+                        value: Some(truncate(&q.value)),
+                        code: "bad_quoting",
+                        message,
                     });
-                    continue;
                 }
-                cx.ok = true;
-                let pushed = match rows {
-                    Rows::Accounts(v) => push(v, account(&mut cx)),
-                    Rows::Contacts(v) => push(v, contact(&mut cx)),
-                    Rows::Leads(v) => push(v, lead(&mut cx)),
-                    Rows::Opportunities(v) => push(v, opportunity(&mut cx)),
-                    Rows::Activities(v) => push(v, activity(&mut cx)),
-                };
-                if pushed {
-                    positions.push((line, cx.row));
-                    if positions.len() == 1024 {
-                        // Size the vectors for the rest of the file from the rows so far, instead
-                        // of growing (and copying) them step by step.
-                        let rest = records.remaining().len();
-                        let per_row = (data.len() - rest) / positions.len();
-                        let more = rest / per_row.max(1);
-                        positions.reserve(more);
-                        match rows {
-                            Rows::Accounts(v) => v.reserve(more),
-                            Rows::Contacts(v) => v.reserve(more),
-                            Rows::Leads(v) => v.reserve(more),
-                            Rows::Opportunities(v) => v.reserve(more),
-                            Rows::Activities(v) => v.reserve(more),
+                Next::Record { line } => {
+                    if cx.rec.iter(data).all(|c| c.trim_ascii().is_empty()) {
+                        continue;
+                    }
+                    cx.row += 1;
+                    self.rows_read += 1;
+                    cx.line = line;
+                    if cx.rec.len() != width {
+                        let (row, n) = (cx.row, cx.rec.len());
+                        cx.sink.add(|| Problem {
+                            line,
+                            row,
+                            column: None,
+                            value: None,
+                            code: "ragged_row",
+                            message: format!(
+                                "the row has {n} fields, the header has {width}; check for a missing or extra delimiter or an unquoted '{}' inside a value",
+                                char::from(delimiter).escape_default()
+                            ),
+                        });
+                        continue;
+                    }
+                    cx.ok = true;
+                    let keys = match &mut rows {
+                        Rows::Accounts(v) => push(v, account(&mut cx)),
+                        Rows::Contacts(v) => push(v, contact(&mut cx)),
+                        Rows::Leads(v) => push(v, lead(&mut cx)),
+                        Rows::Opportunities(v) => push(v, opportunity(&mut cx)),
+                        Rows::Activities(v) => push(v, activity(&mut cx)),
+                    };
+                    if let Some((id, ext)) = keys {
+                        duplicate(&mut self.ids, &mut self.exts, id, ext, (line, cx.row), plan, cx.sink);
+                        positions.push((line, cx.row));
+                        if positions.len() == 1024 {
+                            // Size the vectors for the rest of the chunk from the rows so far,
+                            // instead of growing (and copying) them step by step.
+                            let rest = records.remaining().len();
+                            let per_row = (data.len() - rest).max(1) / self.rows_read.max(1) as usize;
+                            let more = (rest / per_row.max(1)).min(max_rows - positions.len());
+                            positions.reserve(more);
+                            match &mut rows {
+                                Rows::Accounts(v) => v.reserve(more),
+                                Rows::Contacts(v) => v.reserve(more),
+                                Rows::Leads(v) => v.reserve(more),
+                                Rows::Opportunities(v) => v.reserve(more),
+                                Rows::Activities(v) => v.reserve(more),
+                            }
                         }
                     }
                 }
             }
         }
+        self.row = cx.row;
+        self.rec = cx.rec;
+        self.buf = cx.buf;
+        self.scratch = cx.scratch;
+        if at_end {
+            self.records = None;
+            if positions.is_empty() {
+                return None;
+            }
+        }
+        Some(Chunk { rows, positions })
     }
-    let before = sink.total;
-    match rows {
-        Rows::Accounts(v) => duplicates(v, &positions, &plan, sink),
-        Rows::Contacts(v) => duplicates(v, &positions, &plan, sink),
-        Rows::Leads(v) => duplicates(v, &positions, &plan, sink),
-        Rows::Opportunities(v) => duplicates(v, &positions, &plan, sink),
-        Rows::Activities(v) => duplicates(v, &positions, &plan, sink),
+
+    /// The problems, the number of rows read, the ignored columns and the columns used; `rows`
+    /// and `positions` are empty (they went out in chunks).
+    pub fn finish(mut self) -> Parsed {
+        self.sink.list.sort_by_key(|p| (p.line, p.row));
+        let (ignored_columns, columns) = match &self.plan {
+            Some(p) => (p.ignored_columns(), p.field_columns()),
+            None => (Vec::new(), Default::default()),
+        };
+        Parsed {
+            rows: Rows::empty(self.entity),
+            problems: self.sink.list,
+            problem_count: self.sink.total,
+            rows_read: self.rows_read,
+            ignored_columns,
+            positions: Vec::new(),
+            columns,
+        }
     }
-    if sink.total > before {
-        sink.list.sort_by_key(|p| (p.line, p.row));
-    }
-    *out_positions = positions;
 }
 
-fn push<T>(v: &mut Vec<T>, row: Option<T>) -> bool {
-    row.map(|r| v.push(r)).is_some()
+/// Adds a valid row; returns its upsert keys.
+fn push<T: Keyed>(v: &mut Vec<T>, row: Option<T>) -> Option<(Option<i64>, Option<Box<str>>)> {
+    let row = row?;
+    let (id, ext) = row.keys();
+    let ext = ext.map(Box::from);
+    v.push(row);
+    Some((id, ext))
 }
 
 /// The upsert keys of a row: salesops id and external id.
@@ -286,53 +371,53 @@ macro_rules! keyed {
 }
 keyed!(AccountRow, ContactRow, LeadRow, OpportunityRow, ActivityRow);
 
-/// Reports ids and external ids that occur twice. Runs over the valid rows after parsing, with
-/// keys borrowed from the rows, so the hot loop neither clones nor frees key strings.
-fn duplicates<R: Keyed>(rows: &[R], positions: &[(u64, u64)], plan: &Plan, sink: &mut Sink) {
-    let with_ids = rows.iter().any(|r| r.keys().0.is_some());
-    let with_exts = rows.iter().any(|r| r.keys().1.is_some());
-    let mut ids: HashMap<i64, u64> = HashMap::with_capacity(if with_ids { rows.len() } else { 0 });
-    let mut exts: HashMap<&str, u64> = HashMap::with_capacity(if with_exts { rows.len() } else { 0 });
+/// Reports an id or external id seen before in the file (anywhere, also in earlier chunks).
+fn duplicate(
+    ids: &mut HashMap<i64, u64>,
+    exts: &mut HashMap<Box<str>, u64>,
+    id: Option<i64>,
+    ext: Option<Box<str>>,
+    (line, row): (u64, u64),
+    plan: &Plan,
+    sink: &mut Sink,
+) {
     let column = |f: usize| plan.cols[f].and_then(|c| plan.header.get(c).cloned());
-    for (r, &(line, row)) in rows.iter().zip(positions) {
-        let (id, ext) = r.keys();
-        if let Some(id) = id {
-            match ids.entry(id) {
-                Entry::Occupied(first) => {
-                    let first = *first.get();
-                    sink.add(|| Problem {
-                        line,
-                        row,
-                        column: column(0),
-                        value: Some(id.to_string()),
-                        code: "duplicate_key",
-                        message: format!("the id {id} is also on line {first}; a record may appear only once per file"),
-                    });
-                }
-                Entry::Vacant(e) => {
-                    e.insert(line);
-                }
+    if let Some(id) = id {
+        match ids.entry(id) {
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                sink.add(|| Problem {
+                    line,
+                    row,
+                    column: column(0),
+                    value: Some(id.to_string()),
+                    code: "duplicate_key",
+                    message: format!("the id {id} is also on line {first}; a record may appear only once per file"),
+                });
+            }
+            Entry::Vacant(e) => {
+                e.insert(line);
             }
         }
-        if let Some(ext) = ext {
-            match exts.entry(ext) {
-                Entry::Occupied(first) => {
-                    let first = *first.get();
-                    sink.add(|| Problem {
-                        line,
-                        row,
-                        column: column(1),
-                        value: Some(truncate(ext)),
-                        code: "duplicate_key",
-                        message: format!(
-                            "the external id '{}' is also on line {first}; a record may appear only once per file",
-                            truncate(ext)
-                        ),
-                    });
-                }
-                Entry::Vacant(e) => {
-                    e.insert(line);
-                }
+    }
+    if let Some(ext) = ext {
+        match exts.entry(ext) {
+            Entry::Occupied(e) => {
+                let (first, ext) = (*e.get(), e.key());
+                sink.add(|| Problem {
+                    line,
+                    row,
+                    column: column(1),
+                    value: Some(truncate(ext)),
+                    code: "duplicate_key",
+                    message: format!(
+                        "the external id '{}' is also on line {first}; a record may appear only once per file",
+                        truncate(ext)
+                    ),
+                });
+            }
+            Entry::Vacant(e) => {
+                e.insert(line);
             }
         }
     }

@@ -132,6 +132,9 @@ enum Command {
         /// Create accounts that opportunities refer to but that do not exist yet
         #[arg(long)]
         create_missing: bool,
+        /// The file is another salesops's export: read its salesops ids as external ids
+        #[arg(long)]
+        foreign_ids: bool,
         /// Act as this user (default: the first active administrator)
         #[arg(long = "as")]
         as_user: Option<String>,
@@ -139,10 +142,11 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         max_mib: u64,
     },
-    /// Export opportunities as salesops CSV (references by e-mail, name and external id, with
-    /// the stage history); the file imports back unchanged. Streams page by page.
+    /// Export accounts, contacts, leads, opportunities or activities as salesops CSV
+    /// (references by e-mail, name and external id; opportunities with their stage history);
+    /// the file imports back unchanged. Streams page by page.
     Export {
-        /// opportunities
+        /// accounts, contacts, leads, opportunities or activities
         entity: String,
         file: PathBuf,
         #[arg(long, env = "SALESOPS_DATABASE_URL")]
@@ -396,9 +400,7 @@ async fn run() -> Result<()> {
             bench_http(&database_url, scale, seed, &limits, cli.json).await
         }
         Command::Export { entity, file, database_url, as_user } => {
-            if entity != "opportunities" {
-                bail!("entity: only opportunities can be exported in the salesops format so far");
-            }
+            let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("entity: {}", e.reason))?;
             let store = open(&database_url, 2).await?;
             let app = App::new(store, Arc::new(SystemClock));
             let p = app.cli_principal(as_user.as_deref()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -408,10 +410,7 @@ async fn run() -> Result<()> {
             let pb = progress_bar("export");
             let (mut after, mut rows) = (0i64, 0u64);
             loop {
-                let (bytes, next, n) = app
-                    .export_opportunities_page(&p, &store::OpportunityFilter::default(), after)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (bytes, next, n) = app.export_page(&p, entity, after).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 rows += n as u64;
                 pb.inc(n as u64);
                 std::io::Write::write_all(&mut out, &bytes)?;
@@ -429,7 +428,7 @@ async fn run() -> Result<()> {
                 );
             } else {
                 say!(
-                    "exported {rows} opportunities to {} in {:.1} s (peak memory {:.0} MiB)",
+                    "exported {rows} {entity} to {} in {:.1} s (peak memory {:.0} MiB)",
                     file.display(),
                     started.elapsed().as_secs_f64(),
                     peak_rss_mib().unwrap_or(0.0)
@@ -440,7 +439,18 @@ async fn run() -> Result<()> {
         Command::Bench { command: BenchCommand::Import { database_url, rows, reimport } } => {
             bench_import(&database_url, rows, reimport, cli.json).await
         }
-        Command::Import { entity, file, database_url, preset, mapping, dry_run, create_missing, as_user, max_mib } => {
+        Command::Import {
+            entity,
+            file,
+            database_url,
+            preset,
+            mapping,
+            dry_run,
+            create_missing,
+            foreign_ids,
+            as_user,
+            max_mib,
+        } => {
             let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("{}", e.reason))?;
             let size = std::fs::metadata(&file).with_context(|| format!("cannot open {}", file.display()))?.len();
             if size > max_mib << 20 {
@@ -464,6 +474,7 @@ async fn run() -> Result<()> {
                 mapping,
                 dry_run,
                 create_missing,
+                foreign_ids,
                 file_name: file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
                 max_bytes: max_mib << 20,
             };
@@ -488,14 +499,13 @@ async fn run() -> Result<()> {
                 }
                 let what = if r.applied { "imported" } else { "checked" };
                 say!(
-                    "{what} {} {} rows ({}): {} new, {} changed, {} unchanged{}{} in {:.1} s",
+                    "{what} {} {} rows ({}): {} new, {} changed, {} unchanged{} in {:.1} s",
                     r.rows_read,
                     r.entity,
                     r.preset,
                     r.new,
                     r.changed,
                     r.unchanged,
-                    if r.skipped > 0 { format!(", {} existing left as they are", r.skipped) } else { String::new() },
                     if r.created_accounts > 0 {
                         format!(", {} accounts created", r.created_accounts)
                     } else {
@@ -775,6 +785,7 @@ async fn bench_import(url: &str, rows: usize, reimport: bool, json: bool) -> Res
         mapping: None,
         dry_run: false,
         create_missing: false,
+        foreign_ids: false,
         file_name: "bench.csv".into(),
         max_bytes: 4 << 30,
     };

@@ -142,6 +142,21 @@ impl Store {
         Ok(())
     }
 
+    /// Like [`Store::refresh_statistics`], for `tables` only (after an import into them).
+    pub(crate) async fn refresh_statistics_of(&self, tables: &[&str]) -> Result<()> {
+        match &self.pool {
+            crate::Pool::Sqlite(p) => {
+                for t in tables {
+                    sqlx::query(&format!("ANALYZE {t}")).execute(p).await?;
+                }
+            }
+            crate::Pool::Postgres(p) => {
+                sqlx::query(&format!("VACUUM ANALYZE {}", tables.join(", "))).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Drops the secondary (non-unique, non-key) indexes of `tables` inside the transaction and
     /// returns their definitions; building an index once after a bulk insert is several times
     /// faster than maintaining it row by row. The definitions come from the database itself, so

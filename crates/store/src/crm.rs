@@ -450,6 +450,67 @@ const CONTACT_SELECT: &str = "SELECT c.id, c.external_id, c.account_id, c.first_
      c.title, c.owner_id, c.created_at, a.name AS account_name, u.name AS owner_name \
      FROM contacts c JOIN users u ON u.id = c.owner_id LEFT JOIN accounts a ON a.id = c.account_id";
 
+impl CRow {
+    fn into_contact(self) -> Result<Contact> {
+        Ok(Contact {
+            id: ContactId(self.id),
+            external_id: self.external_id,
+            account_id: self.account_id.map(AccountId),
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email: self.email,
+            phone: self.phone,
+            title: self.title,
+            owner_id: UserId(self.owner_id),
+            created_at: from_micros(self.created_at)?,
+        })
+    }
+}
+
+impl Store {
+    /// The contacts with these ids, as stored (for comparing an import against).
+    pub async fn contacts_by_id(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Contact>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!("{CONTACT_SELECT} WHERE c.id IN ({list})");
+            let rows: Vec<CRow> = dispatch!(self, p => sqlx::query_as::<_, CRow>(&sql).fetch_all(p).await?);
+            for r in rows {
+                out.insert(r.id, r.into_contact()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The leads with these ids, as stored.
+    pub async fn leads_by_id(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Lead>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!("{LEAD_SELECT} WHERE l.id IN ({list})");
+            let rows: Vec<LRow> = dispatch!(self, p => sqlx::query_as::<_, LRow>(&sql).fetch_all(p).await?);
+            for r in rows {
+                out.insert(r.id, r.into_row()?.lead);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The activities with these ids, as stored.
+    pub async fn activities_by_id(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Activity>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!("{ACTIVITY_SELECT} WHERE t.id IN ({list})");
+            let rows: Vec<ActRow> = dispatch!(self, p => sqlx::query_as::<_, ActRow>(&sql).fetch_all(p).await?);
+            for r in rows {
+                out.insert(r.id, r.into_row()?.activity);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A lead that may be the same person or company as the one being checked, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateCandidate {

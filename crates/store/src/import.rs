@@ -138,138 +138,71 @@ impl Store {
         summary: &serde_json::Value,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<i64>> {
-        let table = set.table();
         let (new_count, _) = set.counts();
-        let mut tx = self.begin().await?;
-        let result: Result<Vec<i64>> = async {
-            match &mut tx {
-                Tx::Postgres(t) => {
-                    // New ids are assigned here; keep concurrent inserts out until commit.
-                    sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut **t).await?;
-                }
-                Tx::Sqlite(_) => {}
+        let mut w = self.import_begin(set.table(), new_count).await?;
+        match w.write(set, progress).await {
+            Ok(ids) => {
+                w.commit(ctx, summary).await?;
+                Ok(ids)
             }
-            let max_sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
-            let (first_id, existing): (i64, i64) = match &mut tx {
-                Tx::Sqlite(t) => {
-                    let m: i64 = sqlx::query_scalar(&max_sql).fetch_one(&mut **t).await?;
-                    let n: i64 =
-                        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&mut **t).await?;
-                    (m + 1, n)
-                }
-                Tx::Postgres(t) => {
-                    let m: i64 = sqlx::query_scalar(&max_sql).fetch_one(&mut **t).await?;
-                    let n: i64 =
-                        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&mut **t).await?;
-                    (m + 1, n)
-                }
+            Err(e) => {
+                let _ = w.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts writing an import of `table` in one transaction, in as many [`ImportWriter::write`]
+    /// calls as the caller likes (a big file chunk by chunk, while the next chunk is read).
+    /// `expected_new` (an estimate is fine) decides whether the secondary indexes and foreign
+    /// keys are dropped now and rebuilt once at commit, which is faster for a large load into a
+    /// small table.
+    pub async fn import_begin(&self, table: &'static str, expected_new: usize) -> Result<ImportWriter> {
+        if !["accounts", "contacts", "leads", "opportunities", "activities"].contains(&table) {
+            return Err(StoreError::Refused(format!("no import into {table}")));
+        }
+        let mut tx = self.begin().await?;
+        let begun: Result<(i64, Vec<String>)> = async {
+            if let Tx::Postgres(t) = &mut tx {
+                // New ids are assigned here; keep concurrent inserts out until commit.
+                sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut **t).await?;
+            }
+            let sql = format!("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM {table}");
+            let (max, existing): (i64, i64) = match &mut tx {
+                Tx::Sqlite(t) => sqlx::query_as(&sql).fetch_one(&mut **t).await?,
+                Tx::Postgres(t) => sqlx::query_as(&sql).fetch_one(&mut **t).await?,
             };
-            let ids: Vec<i64> = (first_id..first_id + new_count as i64).collect();
-            // A large load into a small table is faster with the secondary indexes rebuilt once.
-            let rebuild = new_count > 20_000 && new_count as i64 > existing;
+            let rebuild = expected_new > 20_000 && expected_new as i64 > existing;
             let mut tables = vec![table];
-            if matches!(set, ImportSet::Opportunities { .. }) {
+            if table == "opportunities" {
                 tables.push("stage_history");
             }
-            let clock = std::time::Instant::now();
-            let mut indexes = if rebuild { self.drop_secondary_indexes(&mut tx, &tables).await? } else { vec![] };
+            let mut indexes = vec![];
             if rebuild {
+                indexes = self.drop_secondary_indexes(&mut tx, &tables).await?;
                 // Foreign keys go back (and are checked in one pass) with the indexes.
                 indexes.extend(self.drop_foreign_keys(&mut tx, &tables).await?);
             }
-            match set {
-                ImportSet::Accounts { new, changed } => {
-                    let rows = ArgRows::new(new, Some(&ids), &ids, account_new);
-                    self.insert_batches(&mut tx, table, ACCOUNT_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(changed, None, &ids, account_new);
-                    self.update_rows(&mut tx, table, ACCOUNT_COLUMNS, rows, progress).await?;
-                }
-                ImportSet::Contacts { new, changed } => {
-                    let rows = ArgRows::new(new, Some(&ids), &ids, contact_new);
-                    self.insert_batches(&mut tx, table, CONTACT_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(changed, None, &ids, contact_new);
-                    self.update_rows(&mut tx, table, CONTACT_COLUMNS, rows, progress).await?;
-                }
-                ImportSet::Leads { new, changed } => {
-                    let rows = ArgRows::new(new, Some(&ids), &ids, lead_new);
-                    self.insert_batches(&mut tx, table, LEAD_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(new, Some(&ids), &ids, lead_new_history);
-                    self.insert_batches(&mut tx, "lead_history", LEAD_HISTORY_COLUMNS, rows, &|_| {}).await?;
-                    let rows = ArgRows::new(changed, None, &ids, lead_new);
-                    self.update_rows(&mut tx, table, LEAD_COLUMNS, rows, progress).await?;
-                }
-                ImportSet::Opportunities { new, changed, history, new_accounts } => {
-                    let account_ids = if new_accounts.is_empty() {
-                        vec![]
-                    } else {
-                        let first: i64 = match &mut tx {
-                            Tx::Sqlite(t) => {
-                                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts")
-                                    .fetch_one(&mut **t)
-                                    .await?
-                            }
-                            Tx::Postgres(t) => {
-                                sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
-                                    .execute(&mut **t)
-                                    .await?;
-                                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts")
-                                    .fetch_one(&mut **t)
-                                    .await?
-                            }
-                        };
-                        let account_ids: Vec<i64> = (first..first + new_accounts.len() as i64).collect();
-                        let rows = ArgRows::new(new_accounts, Some(&account_ids), &account_ids, account_new);
-                        self.insert_batches(&mut tx, "accounts", ACCOUNT_COLUMNS, rows, &|_| {}).await?;
-                        self.reset_sequences(&mut tx, &["accounts"]).await?;
-                        account_ids
-                    };
-                    let rows = ArgRows::new(new, Some(&ids), &account_ids, opportunity_new);
-                    self.insert_batches(&mut tx, table, OPPORTUNITY_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(changed, None, &account_ids, opportunity_new);
-                    self.update_rows(&mut tx, table, OPPORTUNITY_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(history, None, &ids, history_new);
-                    self.insert_batches(&mut tx, "stage_history", STAGE_HISTORY_COLUMNS, rows, &|_| {}).await?;
-                }
-                ImportSet::Activities { new, changed } => {
-                    let rows = ArgRows::new(new, Some(&ids), &ids, activity_new);
-                    self.insert_batches(&mut tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
-                    let rows = ArgRows::new(changed, None, &ids, activity_new);
-                    self.update_rows(&mut tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
-                }
-            }
-            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: rows inserted");
-            self.create_indexes(&mut tx, &indexes).await?;
-            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: indexes built");
-            let mut seq = vec![table];
-            match set {
-                ImportSet::Opportunities { .. } => seq.push("stage_history"),
-                ImportSet::Leads { .. } => seq.push("lead_history"),
-                _ => {}
-            }
-            self.reset_sequences(&mut tx, &seq).await?;
-            let entity = table.to_string();
-            match &mut tx {
-                Tx::Sqlite(t) => {
-                    let c: &mut sqlx::SqliteConnection = t;
-                    audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
-                }
-                Tx::Postgres(t) => {
-                    let c: &mut sqlx::PgConnection = t;
-                    audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
-                }
-            }
-            Ok(ids)
+            Ok((max + 1, indexes))
         }
         .await;
-        let ids = tx.finish(result).await?;
-
-        tracing::debug!("import: committed");
-        if new_count > 20_000 {
-            self.refresh_statistics().await?;
-        }
-        Ok(ids)
+        let (next_id, indexes) = match begun {
+            Ok(v) => v,
+            Err(e) => return tx.finish(Err(e)).await,
+        };
+        Ok(ImportWriter {
+            store: self.clone(),
+            tx,
+            table,
+            next_id,
+            indexes,
+            account_ids: vec![],
+            accounts_locked: false,
+            written: 0,
+        })
     }
 
+    /// `UPDATE table SET every column = ... WHERE id = ...` per row (the first value is the id).
     /// `UPDATE table SET every column = ... WHERE id = ...` per row (the first value is the id).
     async fn update_rows<I>(
         &self,
@@ -302,6 +235,186 @@ impl Store {
             }
         }
         progress(n % 1000);
+        Ok(())
+    }
+}
+
+/// An import being written: one open transaction. Dropping it without [`ImportWriter::commit`]
+/// rolls everything back.
+pub struct ImportWriter {
+    store: Store,
+    tx: Tx<'static>,
+    table: &'static str,
+    /// The id the next new record gets.
+    next_id: i64,
+    /// Indexes and foreign keys to put back at commit.
+    indexes: Vec<String>,
+    /// Ids of the accounts created so far (what account placeholders point at).
+    account_ids: Vec<i64>,
+    accounts_locked: bool,
+    written: u64,
+}
+
+impl ImportWriter {
+    /// Writes one part of the import. Placeholders (ids below zero) of new records point into
+    /// this `set`'s new records; those of new accounts into every account created by this
+    /// writer so far, in order. Returns the ids given to this set's new records.
+    pub async fn write(&mut self, set: &ImportSet, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<i64>> {
+        if set.table() != self.table {
+            return Err(StoreError::Refused(format!("this import writes {}, not {}", self.table, set.table())));
+        }
+        let (new_count, changed_count) = set.counts();
+        let ids: Vec<i64> = (self.next_id..self.next_id + new_count as i64).collect();
+        self.next_id += new_count as i64;
+        let store = self.store.clone();
+        let (tx, table) = (&mut self.tx, self.table);
+        match set {
+            ImportSet::Accounts { new, changed } => {
+                let rows = ArgRows::new(new, Some(&ids), &ids, account_new);
+                store.insert_batches(tx, table, ACCOUNT_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(changed, None, &ids, account_new);
+                store.update_rows(tx, table, ACCOUNT_COLUMNS, rows, progress).await?;
+            }
+            ImportSet::Contacts { new, changed } => {
+                let rows = ArgRows::new(new, Some(&ids), &ids, contact_new);
+                store.insert_batches(tx, table, CONTACT_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(changed, None, &ids, contact_new);
+                store.update_rows(tx, table, CONTACT_COLUMNS, rows, progress).await?;
+            }
+            ImportSet::Leads { new, changed } => {
+                let rows = ArgRows::new(new, Some(&ids), &ids, lead_new);
+                store.insert_batches(tx, table, LEAD_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(new, Some(&ids), &ids, lead_new_history);
+                store.insert_batches(tx, "lead_history", LEAD_HISTORY_COLUMNS, rows, &|_| {}).await?;
+                let rows = ArgRows::new(changed, None, &ids, lead_new);
+                store.update_rows(tx, table, LEAD_COLUMNS, rows, progress).await?;
+            }
+            ImportSet::Opportunities { new, changed, history, new_accounts } => {
+                if !new_accounts.is_empty() {
+                    if !self.accounts_locked
+                        && let Tx::Postgres(t) = tx
+                    {
+                        sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE").execute(&mut **t).await?;
+                    }
+                    self.accounts_locked = true;
+                    let sql = "SELECT COALESCE(MAX(id), 0) + 1 FROM accounts";
+                    let first: i64 = match tx {
+                        Tx::Sqlite(t) => sqlx::query_scalar(sql).fetch_one(&mut **t).await?,
+                        Tx::Postgres(t) => sqlx::query_scalar(sql).fetch_one(&mut **t).await?,
+                    };
+                    let account_ids: Vec<i64> = (first..first + new_accounts.len() as i64).collect();
+                    let targets =
+                        self.account_ids.iter().copied().chain(account_ids.iter().copied()).collect::<Vec<_>>();
+                    let rows = ArgRows::new(new_accounts, Some(&account_ids), &targets, account_new);
+                    store.insert_batches(tx, "accounts", ACCOUNT_COLUMNS, rows, &|_| {}).await?;
+                    store.reset_sequences(tx, &["accounts"]).await?;
+                    self.account_ids = targets;
+                }
+                let rows = ArgRows::new(new, Some(&ids), &self.account_ids, opportunity_new);
+                store.insert_batches(tx, table, OPPORTUNITY_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(changed, None, &self.account_ids, opportunity_new);
+                store.update_rows(tx, table, OPPORTUNITY_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(history, None, &ids, history_new);
+                store.insert_batches(tx, "stage_history", STAGE_HISTORY_COLUMNS, rows, &|_| {}).await?;
+            }
+            ImportSet::Activities { new, changed } => {
+                let rows = ArgRows::new(new, Some(&ids), &ids, activity_new);
+                store.insert_batches(tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(changed, None, &ids, activity_new);
+                store.update_rows(tx, table, ACTIVITY_COLUMNS, rows, progress).await?;
+            }
+        }
+        self.written += (new_count + changed_count) as u64;
+        Ok(ids)
+    }
+
+    /// One audit entry per changed record (`import_update`): the record as it was and as the
+    /// import leaves it.
+    pub async fn audit_changes(
+        &mut self,
+        ctx: &AuditContext,
+        changes: &[(i64, serde_json::Value, serde_json::Value)],
+    ) -> Result<()> {
+        let entity = self.table.to_string();
+        for (id, before, after) in changes {
+            let id = Some(id.to_string());
+            match &mut self.tx {
+                Tx::Sqlite(t) => {
+                    let c: &mut sqlx::SqliteConnection = t;
+                    audit!(c, ctx, "import_update", entity.clone(), id, Some(before), Some(after))
+                }
+                Tx::Postgres(t) => {
+                    let c: &mut sqlx::PgConnection = t;
+                    audit!(c, ctx, "import_update", entity.clone(), id, Some(before), Some(after))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the indexes back, writes the audit entry (`summary`) and commits; then refreshes
+    /// the planner statistics of the tables written if the import was large.
+    pub async fn commit(mut self, ctx: &AuditContext, summary: &serde_json::Value) -> Result<()> {
+        let store = self.store.clone();
+        let table = self.table;
+        let clock = std::time::Instant::now();
+        let done: Result<()> = async {
+            if !self.indexes.is_empty() {
+                if let Tx::Sqlite(t) = &mut self.tx {
+                    // CREATE INDEX sorts with helper threads.
+                    sqlx::query("PRAGMA threads = 2").execute(&mut **t).await?;
+                }
+                store.create_indexes(&mut self.tx, &self.indexes).await?;
+                if let Tx::Sqlite(t) = &mut self.tx {
+                    sqlx::query("PRAGMA threads = 0").execute(&mut **t).await?;
+                }
+                tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: indexes built");
+            }
+            let mut seq = vec![table];
+            match table {
+                "opportunities" => seq.push("stage_history"),
+                "leads" => seq.push("lead_history"),
+                _ => {}
+            }
+            store.reset_sequences(&mut self.tx, &seq).await?;
+            let entity = table.to_string();
+            match &mut self.tx {
+                Tx::Sqlite(t) => {
+                    let c: &mut sqlx::SqliteConnection = t;
+                    audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
+                }
+                Tx::Postgres(t) => {
+                    let c: &mut sqlx::PgConnection = t;
+                    audit!(c, ctx, "import", entity, None::<String>, None::<&serde_json::Value>, Some(summary))
+                }
+            }
+            Ok(())
+        }
+        .await;
+        self.tx.finish(done).await?;
+        tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: committed");
+        if self.written > 20_000 {
+            let mut tables = vec![table];
+            match table {
+                "opportunities" => tables.push("stage_history"),
+                "leads" => tables.push("lead_history"),
+                _ => {}
+            }
+            if self.accounts_locked {
+                tables.push("accounts");
+            }
+            store.refresh_statistics_of(&tables).await?;
+            tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "import: statistics");
+        }
+        Ok(())
+    }
+
+    /// Writes nothing: rolls the transaction back.
+    pub async fn rollback(self) -> Result<()> {
+        match self.tx {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
         Ok(())
     }
 }
@@ -467,5 +580,167 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// An account as the salesops export writes it.
+#[derive(Debug, Clone)]
+pub struct AccountExport {
+    pub account: Account,
+    pub owner_email: String,
+    pub parent_external_id: Option<String>,
+}
+
+/// A contact as the salesops export writes it.
+#[derive(Debug, Clone)]
+pub struct ContactExport {
+    pub contact: Contact,
+    pub owner_email: String,
+    pub account_external_id: Option<String>,
+}
+
+/// A lead as the salesops export writes it.
+#[derive(Debug, Clone)]
+pub struct LeadExport {
+    pub lead: Lead,
+    pub owner_email: String,
+}
+
+/// An activity as the salesops export writes it: references by external id where the record
+/// has one.
+#[derive(Debug, Clone)]
+pub struct ActivityExport {
+    pub activity: Activity,
+    pub owner_email: String,
+    pub account_external_id: Option<String>,
+    pub opportunity_external_id: Option<String>,
+    pub contact_external_id: Option<String>,
+    pub lead_external_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefRow {
+    id: i64,
+    owner_email: String,
+    r1: Option<String>,
+    r2: Option<String>,
+    r3: Option<String>,
+    r4: Option<String>,
+}
+
+impl Store {
+    /// The ids of the next `limit` visible records of `table` (alias `alias`) after `after`, and
+    /// the owner e-mail plus up to four external ids of referenced records (`refs`: SQL
+    /// expressions over `alias` and the joins in `joins`).
+    async fn export_ids(
+        &self,
+        viewer: &crate::Viewer,
+        (table, alias): (&str, &str),
+        joins: &str,
+        refs: [&str; 4],
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<i64>, HashMap<i64, RefRow>)> {
+        let mut w = crate::Where::default();
+        w.visible(&format!("{alias}.owner_id"), viewer);
+        let p = w.arg(Arg::I64(after));
+        w.push(format!("{alias}.id > {p}"));
+        let cond = w.sql();
+        let ids_sql = format!("SELECT {alias}.id FROM {table} {alias} WHERE {cond} ORDER BY {alias}.id LIMIT {limit}");
+        let ids: Vec<i64> =
+            dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&ids_sql), w.args).fetch_all(p).await?);
+        if ids.is_empty() {
+            return Ok((ids, HashMap::new()));
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let [r1, r2, r3, r4] = refs;
+        let sql = format!(
+            "SELECT {alias}.id, u.email AS owner_email, {r1} AS r1, {r2} AS r2, {r3} AS r3, {r4} AS r4 \
+             FROM {table} {alias} JOIN users u ON u.id = {alias}.owner_id {joins} WHERE {alias}.id IN ({list})"
+        );
+        let rows: Vec<RefRow> = dispatch!(self, p => sqlx::query_as::<_, RefRow>(&sql).fetch_all(p).await?);
+        Ok((ids, rows.into_iter().map(|r| (r.id, r)).collect()))
+    }
+
+    /// The next `limit` visible accounts after id `after`, in id order.
+    pub async fn account_export_page(
+        &self,
+        viewer: &crate::Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AccountExport>> {
+        let joins = "LEFT JOIN accounts pa ON pa.id = a.parent_id";
+        let refs = ["pa.external_id", "NULL", "NULL", "NULL"];
+        let (ids, mut extra) = self.export_ids(viewer, ("accounts", "a"), joins, refs, after, limit).await?;
+        let mut records = self.accounts_by_id(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (a, x) = (records.remove(id)?, extra.remove(id)?);
+                Some(AccountExport { account: a, owner_email: x.owner_email, parent_external_id: x.r1 })
+            })
+            .collect())
+    }
+
+    /// The next `limit` visible contacts after id `after`, in id order.
+    pub async fn contact_export_page(
+        &self,
+        viewer: &crate::Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ContactExport>> {
+        let joins = "LEFT JOIN accounts a ON a.id = c.account_id";
+        let refs = ["a.external_id", "NULL", "NULL", "NULL"];
+        let (ids, mut extra) = self.export_ids(viewer, ("contacts", "c"), joins, refs, after, limit).await?;
+        let mut records = self.contacts_by_id(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (c, x) = (records.remove(id)?, extra.remove(id)?);
+                Some(ContactExport { contact: c, owner_email: x.owner_email, account_external_id: x.r1 })
+            })
+            .collect())
+    }
+
+    /// The next `limit` visible leads after id `after`, in id order.
+    pub async fn lead_export_page(&self, viewer: &crate::Viewer, after: i64, limit: i64) -> Result<Vec<LeadExport>> {
+        let refs = ["NULL", "NULL", "NULL", "NULL"];
+        let (ids, mut extra) = self.export_ids(viewer, ("leads", "l"), "", refs, after, limit).await?;
+        let mut records = self.leads_by_id(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (l, x) = (records.remove(id)?, extra.remove(id)?);
+                Some(LeadExport { lead: l, owner_email: x.owner_email })
+            })
+            .collect())
+    }
+
+    /// The next `limit` visible activities after id `after`, in id order.
+    pub async fn activity_export_page(
+        &self,
+        viewer: &crate::Viewer,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityExport>> {
+        let joins = "LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN opportunities o ON o.id = t.opportunity_id \
+                     LEFT JOIN contacts c ON c.id = t.contact_id LEFT JOIN leads l ON l.id = t.lead_id";
+        let refs = ["a.external_id", "o.external_id", "c.external_id", "l.external_id"];
+        let (ids, mut extra) = self.export_ids(viewer, ("activities", "t"), joins, refs, after, limit).await?;
+        let mut records = self.activities_by_id(&ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (a, x) = (records.remove(id)?, extra.remove(id)?);
+                Some(ActivityExport {
+                    activity: a,
+                    owner_email: x.owner_email,
+                    account_external_id: x.r1,
+                    opportunity_external_id: x.r2,
+                    contact_external_id: x.r3,
+                    lead_external_id: x.r4,
+                })
+            })
+            .collect())
     }
 }

@@ -34,7 +34,9 @@ pub use crm::{
     ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
     LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
-pub use import::{ImportSet, Lookups, OpportunityExport};
+pub use import::{
+    AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, Lookups, OpportunityExport,
+};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 

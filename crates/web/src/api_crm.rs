@@ -509,6 +509,65 @@ pub async fn opportunities_export(
         .into_response())
 }
 
+/// Streams the salesops CSV export of `entity` (all the records you may see), page by page.
+async fn export_entity(s: AppState, p: app::Principal, entity: import::Entity) -> ApiResult<axum::response::Response> {
+    // The first page is fetched before answering, so errors still get a proper status.
+    let (first, next, _) = s.app.export_page(&p, entity, 0).await?;
+    let rest = futures_util::stream::unfold(Some((s, p, next)), move |st| async move {
+        let (s, p, next) = st?;
+        let after = next?;
+        match s.app.export_page(&p, entity, after).await {
+            Ok((bytes, next, _)) => Some((Ok::<_, std::io::Error>(bytes), Some((s, p, next)))),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed midway");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
+        }
+    });
+    use futures_util::StreamExt;
+    let stream = futures_util::stream::iter([Ok(first)]).chain(rest);
+    let disposition = format!("attachment; filename=\"{}.csv\"", entity.as_str());
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// The accounts you may see as salesops CSV (parents by external id or id, owners by
+/// e-mail): the file imports back unchanged. Streams in pages.
+#[utoipa::path(get, path = "/api/v1/accounts/export", tag = "import",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn accounts_export(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult<axum::response::Response> {
+    export_entity(s, p, import::Entity::Accounts).await
+}
+
+/// The contacts you may see as salesops CSV (accounts by external id or id, owners by
+/// e-mail): the file imports back unchanged. Streams in pages.
+#[utoipa::path(get, path = "/api/v1/contacts/export", tag = "import",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn contacts_export(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult<axum::response::Response> {
+    export_entity(s, p, import::Entity::Contacts).await
+}
+
+/// The leads you may see as salesops CSV: the file imports back unchanged. Streams in pages.
+#[utoipa::path(get, path = "/api/v1/leads/export", tag = "import",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn leads_export(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult<axum::response::Response> {
+    export_entity(s, p, import::Entity::Leads).await
+}
+
+/// The activities you may see as salesops CSV (the records they concern by external id or
+/// id): the file imports back unchanged. Streams in pages.
+#[utoipa::path(get, path = "/api/v1/activities/export", tag = "import",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn activities_export(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult<axum::response::Response> {
+    export_entity(s, p, import::Entity::Activities).await
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
@@ -518,6 +577,8 @@ pub struct ImportQuery {
     pub dry_run: Option<bool>,
     /// true: create accounts that opportunities refer to but that do not exist.
     pub create_missing: Option<bool>,
+    /// true: the file is another salesops's export; its salesops ids are read as external ids.
+    pub foreign_ids: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -545,8 +606,6 @@ pub struct ImportReportDto {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
-    /// Contacts, leads and activities that exist already (same external id), left as they are.
-    pub skipped: usize,
     pub created_accounts: usize,
     pub problem_count: u64,
     pub problems: Vec<ImportProblemDto>,
@@ -575,6 +634,7 @@ pub async fn import(
         mapping: None,
         dry_run: q.dry_run.unwrap_or(false),
         create_missing: q.create_missing.unwrap_or(false),
+        foreign_ids: q.foreign_ids.unwrap_or(false),
         file_name: "api upload".into(),
         max_bytes: crate::pages_import::MAX_UPLOAD as u64,
     };
@@ -596,7 +656,6 @@ pub async fn import(
         new: r.new,
         changed: r.changed,
         unchanged: r.unchanged,
-        skipped: r.skipped,
         created_accounts: r.created_accounts,
         problem_count: r.problem_count,
         problems: r

@@ -57,7 +57,8 @@ impl AppState {
         api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
         api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
         api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
-        api_crm::opportunities_export, api_crm::import, api_crm::contacts, api_crm::scorecard,
+        api_crm::opportunities_export, api_crm::accounts_export, api_crm::contacts_export, api_crm::leads_export,
+        api_crm::activities_export, api_crm::import, api_crm::contacts, api_crm::scorecard,
         api_crm::scorecard_set, api_crm::methodology_set,
     ),
     components(schemas(ErrorBody)),
@@ -204,6 +205,10 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}", get(api::account))
         .route("/opportunities", get(api::opportunities))
         .route("/opportunities/export", get(api_crm::opportunities_export))
+        .route("/accounts/export", get(api_crm::accounts_export))
+        .route("/contacts/export", get(api_crm::contacts_export))
+        .route("/leads/export", get(api_crm::leads_export))
+        .route("/activities/export", get(api_crm::activities_export))
         .route(
             "/import/{entity}",
             post(api_crm::import).layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),

@@ -87,6 +87,7 @@ struct ImportPage {
     entities: Vec<(&'static str, String)>,
     presets: Vec<(&'static str, String)>,
     create_missing: bool,
+    foreign_ids: bool,
     error: Option<String>,
     /// Set after a check or an import.
     result: Option<ResultView>,
@@ -117,6 +118,7 @@ fn page(p: &Principal, entity: &str, preset: &str, create_missing: bool) -> Impo
         entity: entity.into(),
         preset: preset.into(),
         create_missing,
+        foreign_ids: false,
         error: None,
         result: None,
         shell: sh,
@@ -141,7 +143,7 @@ fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView 
             ("rows", t.int(r.rows_read as i64)),
             ("new", t.int(r.new as i64)),
             ("changed", t.int(r.changed as i64)),
-            ("unchanged", t.int((r.unchanged + r.skipped) as i64)),
+            ("unchanged", t.int(r.unchanged as i64)),
             ("problems", r.problem_count.to_string()),
             ("problems_shown", t.int(r.problem_count as i64)),
             ("accounts", r.created_accounts.to_string()),
@@ -178,7 +180,9 @@ pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> Page
     let entity_name = get("entity").to_string();
     let preset = get("preset").to_string();
     let create_missing = get("create_missing") == "on";
+    let foreign_ids = get("foreign_ids") == "on";
     let mut view = page(p, &entity_name, &preset, create_missing);
+    view.foreign_ids = foreign_ids;
     let entity = match import::Entity::parse(&entity_name) {
         Ok(e) => e,
         Err(e) => return Err(PageError::new(AppError::invalid("entity", e.reason), Some(p))),
@@ -204,6 +208,7 @@ pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> Page
         mapping,
         dry_run: get("mode") != "apply",
         create_missing,
+        foreign_ids,
         file_name: file_name.clone(),
         max_bytes: MAX_UPLOAD as u64,
     };

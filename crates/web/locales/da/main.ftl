@@ -347,3 +347,9 @@ score-3 = 3 · stærk
 col-note = Note
 audit-action-score = scoret
 audit-entity-scorecard = scorekort
+
+# CSV import and export: re-importable exports of every kind, foreign ids
+export-salesops = Eksportér til genimport
+export-salesops-hint = salesops-CSV med henvisninger via e-mail og eksternt id; importeres uændret tilbage, her eller i en anden salesops
+import-export-title = Eksportér salesops-CSV
+import-foreign-ids = Filen er en eksport fra en anden salesops (læs dens salesops-id'er som eksterne id'er)

@@ -347,3 +347,9 @@ score-3 = 3 · strong
 col-note = Note
 audit-action-score = scored
 audit-entity-scorecard = scorecard
+
+# CSV import and export: re-importable exports of every kind, foreign ids
+export-salesops = Export for re-import
+export-salesops-hint = salesops CSV with references by e-mail and external id; imports back unchanged, here or into another salesops
+import-export-title = Export salesops CSV
+import-foreign-ids = The file is another salesops's export (read its salesops ids as external ids)

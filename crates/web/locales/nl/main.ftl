@@ -347,3 +347,9 @@ score-3 = 3 · sterk
 col-note = Notitie
 audit-action-score = gescoord
 audit-entity-scorecard = scorekaart
+
+# CSV import and export: re-importable exports of every kind, foreign ids
+export-salesops = Exporteren voor herimport
+export-salesops-hint = salesops-CSV met verwijzingen via e-mail en externe id; importeert ongewijzigd terug, hier of in een andere salesops
+import-export-title = salesops-CSV exporteren
+import-foreign-ids = Het bestand is een export van een andere salesops (lees de salesops-id's als externe id's)

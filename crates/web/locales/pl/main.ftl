@@ -353,3 +353,9 @@ score-3 = 3 · mocne
 col-note = Notatka
 audit-action-score = oceniono
 audit-entity-scorecard = karta kwalifikacji
+
+# CSV import and export: re-importable exports of every kind, foreign ids
+export-salesops = Eksport do ponownego importu
+export-salesops-hint = CSV salesops z odwołaniami przez e-mail i identyfikator zewnętrzny; importuje się bez zmian, tutaj lub w innym salesops
+import-export-title = Eksport CSV salesops
+import-foreign-ids = Plik jest eksportem z innego salesops (identyfikatory salesops czytaj jako zewnętrzne)
