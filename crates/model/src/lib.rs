@@ -13,6 +13,7 @@ mod ids;
 mod money;
 mod org;
 mod records;
+pub mod search;
 
 pub use format::{Locale, format_date, format_decimal, format_money, format_money_whole, format_timestamp};
 pub use ids::*;

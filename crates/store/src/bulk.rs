@@ -250,6 +250,8 @@ impl Store {
                 )
                 .await?,
             );
+            // Full-text indexes are built once at the end too.
+            indexes.extend(self.suspend_search(&mut tx, &["accounts", "opportunities", "contacts", "leads"]).await?);
             self.insert_batches(
                 &mut tx,
                 "settings",

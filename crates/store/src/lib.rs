@@ -16,7 +16,9 @@ mod crm;
 mod import;
 mod org;
 pub(crate) mod records;
+mod search;
 mod settings;
+mod sort;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -31,12 +33,13 @@ pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
 pub use crm::{
-    ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
-    LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
+    ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
+    LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
 pub use import::{ImportSet, Lookups, OpportunityExport};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
+pub use sort::{Sort, SortList};
 
 /// Errors at the store boundary. `sqlx::Error` never leaves this crate untranslated.
 #[derive(Debug, thiserror::Error)]
@@ -200,9 +203,17 @@ impl Store {
     /// Applies pending migrations. Safe to call from several processes at once (PostgreSQL
     /// migrations take an advisory lock).
     pub async fn migrate(&self) -> Result<()> {
+        // Was the search migration (0006) applied before this run? (No bookkeeping table yet
+        // means a fresh database: nothing to fill.)
+        let had_search: Option<i64> = dispatch!(self, p => sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE version = 6").fetch_optional(p).await.unwrap_or(Some(0)));
         match &self.pool {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        if had_search.is_none() {
+            // Rows written before the search columns existed get them once.
+            self.fill_search_text().await?;
         }
         Ok(())
     }

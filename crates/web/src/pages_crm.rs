@@ -374,6 +374,7 @@ struct LeadsPage {
     rows: Vec<LeadView>,
     pager: crate::pages::Pager,
     can_write: bool,
+    sorter: crate::pages::Sorter,
 }
 
 fn status_label(t: &crate::i18n::Tr, s: &str) -> String {
@@ -386,9 +387,11 @@ pub async fn leads(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q
     let status = q.status.clone().unwrap_or_default();
     let st =
         if status.is_empty() { None } else { Some(LeadStatus::parse(&status).map_err(AppError::from).or_page(&p)?) };
-    let f = LeadFilter { q: q.q.clone(), status: st, ..Default::default() };
+    let filters = query_suffix(&[("q", q.q.clone().unwrap_or_default()), ("status", status.clone())]);
+    let sorter = crate::pages::Sorter::new("/leads", store::SortList::Leads, &q, &filters).or_page(&p)?;
+    let f = LeadFilter { q: q.q.clone(), status: st, sort: sorter.current.clone(), ..Default::default() };
     let page = state.app.leads(&p, &f, limit, offset).await.or_page(&p)?;
-    let suffix = query_suffix(&[("q", q.q.clone().unwrap_or_default()), ("status", status.clone())]);
+    let suffix = format!("{filters}{}", sorter.suffix());
     let view = LeadsPage {
         total_label: count_label(&sh.t, page.total, page.total_exact),
         q: q.q.unwrap_or_default(),
@@ -411,6 +414,7 @@ pub async fn leads(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q
             .collect(),
         pager: pager(&sh.t, "/leads", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         can_write: p.can(model::Permission::WriteRecords),
+        sorter,
         shell: sh,
     };
     Ok(render(&view))

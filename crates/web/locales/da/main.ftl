@@ -347,3 +347,6 @@ score-3 = 3 · stærk
 col-note = Note
 audit-action-score = scoret
 audit-entity-scorecard = scorekort
+
+# Lists: search, sort, JSON export (issue 4, lists)
+lists-export-json = Eksportér JSON

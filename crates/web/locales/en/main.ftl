@@ -347,3 +347,6 @@ score-3 = 3 · strong
 col-note = Note
 audit-action-score = scored
 audit-entity-scorecard = scorecard
+
+# Lists: search, sort, JSON export (issue 4, lists)
+lists-export-json = Export JSON

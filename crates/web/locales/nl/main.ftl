@@ -347,3 +347,6 @@ score-3 = 3 · sterk
 col-note = Notitie
 audit-action-score = gescoord
 audit-entity-scorecard = scorekaart
+
+# Lists: search, sort, JSON export (issue 4, lists)
+lists-export-json = JSON exporteren

@@ -353,3 +353,6 @@ score-3 = 3 · mocne
 col-note = Notatka
 audit-action-score = oceniono
 audit-entity-scorecard = karta kwalifikacji
+
+# Lists: search, sort, JSON export (issue 4, lists)
+lists-export-json = Eksportuj JSON

@@ -10,6 +10,7 @@ mod browser;
 mod crm;
 mod helpers;
 mod import;
+mod lists;
 mod ops;
 mod visibility;
 
