@@ -97,7 +97,8 @@ pub(crate) struct SearchSql {
 }
 
 /// Adds the search for `q` on `entity` (aliased `alias` in the list query) to `w`; None when
-/// `q` has no words (then nothing is filtered). Opportunities also match on their account's
+/// `q` has no words (then a blank `q` filters nothing, and one of only punctuation matches
+/// nothing). Opportunities also match on their account's
 /// name, word by word.
 pub(crate) fn search_sql(
     backend: Backend,
@@ -106,8 +107,13 @@ pub(crate) fn search_sql(
     q: Option<&str>,
     w: &mut Where,
 ) -> Option<SearchSql> {
-    let words = query_words(q.unwrap_or(""));
+    let q = q.unwrap_or("");
+    let words = query_words(q);
     if words.is_empty() {
+        if !q.trim().is_empty() {
+            // Only punctuation: nothing can match it.
+            w.push("1=0".into());
+        }
         return None;
     }
     let t = entity.table();

@@ -114,10 +114,12 @@ both!(quotes_and_operators_in_a_search_never_fail, |t| {
             assert_eq!(r.status, StatusCode::OK, "{page} q={q}");
         }
     }
-    // Words without letters or digits search nothing and filter nothing.
+    // A blank search filters nothing; one without letters or digits matches nothing.
     let all = t.get("/api/v1/accounts?count=exact&limit=1", &head).await.json()["total"].clone();
-    let r = t.get("/api/v1/accounts?count=exact&limit=1&q=%22*%22", &head).await.json();
+    let r = t.get("/api/v1/accounts?count=exact&limit=1&q=%20%20", &head).await.json();
     assert_eq!(r["total"], all);
+    let r = t.get("/api/v1/accounts?count=exact&limit=1&q=%22*%22", &head).await.json();
+    assert_eq!(r["total"], 0);
 });
 
 both!(a_rep_searching_finds_only_own_records, |t| {
@@ -213,10 +215,9 @@ both!(sorting_is_whitelisted_stable_and_paged, |t| {
     // Pages: clickable headers keep the filters and flip the direction of the current column.
     let page = t.get("/opportunities?status=open&sort=amount&dir=desc", &head).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("href=\"/opportunities?sort=amount&amp;dir=asc&amp;status=open\""), "{}", page.body);
-    assert!(
-        page.body.contains("/api/v1/opportunities?format=json_export&amp;status=open&amp;sort=amount&amp;dir=desc")
-    );
+    let body = page.body.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(body.contains("href=\"/opportunities?sort=amount&dir=asc&status=open\""), "{body}");
+    assert!(body.contains("/api/v1/opportunities?format=json_export&status=open&sort=amount&dir=desc"), "{body}");
     assert_eq!(t.get("/accounts?sort=nonsense", &head).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
 
