@@ -82,7 +82,12 @@ pub async fn products(State(state): State<AppState>, PageAuth(p): PageAuth, Quer
         books: books
             .iter()
             .map(|b| {
-                let mut label = format!("{} {}", b.name, b.currency.code());
+                // "EUR" for the standard price book of a currency, "Partner EUR" for others.
+                let mut label = if b.name == "Standard" {
+                    b.currency.code().to_string()
+                } else {
+                    format!("{} {}", b.name, b.currency.code())
+                };
                 if !b.active {
                     label.push_str(&format!(" ({})", sh.t.t("inactive")));
                 }
