@@ -149,7 +149,7 @@ fn opt(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, AppEr
 }
 
 impl App {
-    fn require_writer(&self, p: &Principal) -> Result<(), AppError> {
+    pub(crate) fn require_writer(&self, p: &Principal) -> Result<(), AppError> {
         p.require(Permission::WriteRecords)?;
         p.require_write_credential()
     }

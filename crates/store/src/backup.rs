@@ -38,6 +38,13 @@ pub const TABLES: &[&str] = &[
     "leads",
     "lead_history",
     "activities",
+    "products",
+    "price_books",
+    "price_book_entries",
+    "opportunity_lines",
+    "quotes",
+    "orders",
+    "order_events",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod backup;
 mod bulk;
+mod commerce;
 mod crm;
 mod import;
 mod org;
@@ -32,6 +33,7 @@ pub use audit::{AuditContext, AuditEntry, AuditFilter};
 pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
+pub use commerce::{LineRow, OrderEventRow, OrderFilter, OrderRow, ProductRow, QuoteFilter, QuoteRow};
 pub use crm::{
     ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,

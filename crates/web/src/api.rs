@@ -247,7 +247,7 @@ fn audit_dto(e: &AuditEntry) -> AuditDto {
 
 const EXPORT_LIMIT: i64 = 2_000_000;
 
-fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
+pub(crate) fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
     let mut w = csv::Writer::from_writer(vec![]);
     let internal = |e: csv::Error| ApiError::from(AppError::Internal(e.to_string()));
     w.write_record(header_row).map_err(internal)?;
@@ -267,7 +267,7 @@ fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiR
 }
 
 /// Collects every page of a filtered list for export.
-async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AppError>
+pub(crate) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AppError>
 where
     F: FnMut(i64) -> Fut,
     Fut: std::future::Future<Output = Result<Page<T>, AppError>>,
@@ -671,7 +671,7 @@ fn instant(field: &str, v: &Option<String>) -> Result<Option<jiff::Timestamp>, A
         .transpose()
 }
 
-fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
+pub(crate) fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
     match count.as_deref() {
         None | Some("capped") => Ok(false),
         Some("exact") => Ok(true),
@@ -679,7 +679,7 @@ fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
     }
 }
 
-fn wants_csv(format: &Option<String>) -> Result<bool, AppError> {
+pub(crate) fn wants_csv(format: &Option<String>) -> Result<bool, AppError> {
     match format.as_deref() {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),

@@ -398,6 +398,8 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub done: Option<String>,
+    /// A refused form's message, shown on the page it came back to.
+    pub error: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,

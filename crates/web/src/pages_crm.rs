@@ -105,6 +105,7 @@ struct OpportunityPage {
     score_labels: Vec<(i32, String)>,
     can_write: bool,
     error: Option<String>,
+    commerce: crate::pages_commerce::CommercePanels,
 }
 
 /// How an exit criterion reads in the user's language: a field name, or a scorecard line.
@@ -161,6 +162,8 @@ async fn opportunity_page(
     };
     let reasons = state.app.loss_reasons().await.or_page(p)?;
     let in_days = (state.app.now().as_second() - o.stage_entered_at.as_second()).max(0) / 86_400;
+    let commerce =
+        crate::pages_commerce::panels(state, p, OpportunityId(id), o.amount.currency, &sh.t).await.or_page(p)?;
     let view = OpportunityPage {
         id,
         name: o.name.clone(),
@@ -235,6 +238,7 @@ async fn opportunity_page(
         score_labels: (0..=3).map(|n| (n, sh.t.t(&format!("score-{n}")))).collect(),
         can_write: p.can(model::Permission::WriteRecords),
         error,
+        commerce,
         shell: sh,
     };
     Ok(render(&view))
@@ -271,7 +275,7 @@ pub async fn opportunity(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let id = parse_id(&p, &raw)?;
-    opportunity_page(&state, &p, id, None, q.done.as_deref(), None).await
+    opportunity_page(&state, &p, id, q.error.clone(), q.done.as_deref(), None).await
 }
 
 pub async fn opportunity_move(State(state): State<AppState>, Path(raw): Path<String>, f: FormAuth) -> PageResult {

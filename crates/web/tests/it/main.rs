@@ -7,6 +7,7 @@ mod api_errors;
 mod auth;
 mod backup;
 mod browser;
+mod commerce;
 mod crm;
 mod helpers;
 mod import;
