@@ -149,7 +149,7 @@ fn opt(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, AppEr
 }
 
 impl App {
-    fn require_writer(&self, p: &Principal) -> Result<(), AppError> {
+    pub(crate) fn require_writer(&self, p: &Principal) -> Result<(), AppError> {
         p.require(Permission::WriteRecords)?;
         p.require_write_credential()
     }
@@ -439,15 +439,15 @@ impl App {
         Ok(self.store.activity_create(&p.audit(self.now()), &a).await?)
     }
 
-    /// Contacts you may see, optionally of one account.
+    /// Contacts you may see, optionally of one account, searched and sorted.
     pub async fn contacts(
         &self,
         p: &Principal,
-        account: Option<model::AccountId>,
+        f: &store::ContactFilter,
         limit: i64,
         offset: i64,
     ) -> Result<Page<store::ContactRow>, AppError> {
-        Ok(self.store.contact_list(&self.viewer(p).await?, account, limit, offset).await?)
+        Ok(self.store.contact_list(&self.viewer(p).await?, f, limit, offset).await?)
     }
 
     pub async fn leads(

@@ -46,6 +46,13 @@ pub async fn load_demo(
         contacts: &company.contacts,
         leads: &company.leads,
         activities: &company.activities,
+        products: &company.products,
+        price_books: &company.price_books,
+        prices: &company.prices,
+        opportunity_lines: &company.opportunity_lines,
+        quotes: &company.quotes,
+        orders: &company.orders,
+        order_events: &company.order_events,
         now,
     };
     on_total(set.row_count());

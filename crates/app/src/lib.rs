@@ -6,6 +6,7 @@
 //! [`AppError`] (user errors with stable codes, and internal errors).
 
 mod auth;
+mod commerce;
 mod crm;
 mod demo_load;
 mod error;
@@ -17,6 +18,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
+pub use commerce::{
+    LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
+    QuoteStatusInput, decimal,
+};
 pub use crm::{
     ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MethodologyInput, MoveInput, OpportunityDetail,
     ScoreInput, default_forecast, missing_exit_fields,

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod calendar;
+mod commerce;
 mod crm;
 mod data;
 mod fx;
@@ -25,8 +26,9 @@ pub use org::login_email;
 
 use jiff::civil::Date;
 use model::{
-    Account, Activity, Contact, Currency, Email, FxRate, Lead, LossReason, LossReasonId, Opportunity, Pipeline, Region,
-    Role, StageChange, Team, User, UserId,
+    Account, Activity, Contact, Currency, Email, FxRate, Lead, LossReason, LossReasonId, Opportunity, OpportunityLine,
+    Order, OrderEvent, Pipeline, PriceBook, PriceBookEntry, Product, Quote, Region, Role, StageChange, Team, User,
+    UserId,
 };
 
 /// The password of every demo login.
@@ -128,6 +130,19 @@ pub struct Company {
     pub activities: Vec<Activity>,
     /// Monthly rates from DKK, PLN, GBP and USD to EUR.
     pub fx_rates: Vec<FxRate>,
+    /// The catalogue: ten products in four product lines.
+    pub products: Vec<Product>,
+    /// One "Standard" price book per currency.
+    pub price_books: Vec<PriceBook>,
+    pub prices: Vec<PriceBookEntry>,
+    /// The products of every opportunity; an opportunity's amount is the sum of its lines.
+    pub opportunity_lines: Vec<OpportunityLine>,
+    /// Quotes of the deals that reached the proposal stage.
+    pub quotes: Vec<Quote>,
+    /// An order per won deal, with its installation or cancellation.
+    pub orders: Vec<Order>,
+    /// In order of orders, then time.
+    pub order_events: Vec<OrderEvent>,
 }
 
 /// A fixed, documented login for trying the product in one role; the password is
@@ -147,10 +162,11 @@ pub fn generate(scale: Scale, seed: u64, today: Date) -> Company {
     let org = org::build(&sizes, &mut random::stream(seed, 1));
     let pipelines = pipelines::build();
     let accs = accounts::build(&sizes, &org, &cal, &mut random::stream(seed, 2));
-    let (opportunities, stage_history) =
+    let (mut opportunities, stage_history) =
         opportunities::build(&sizes, &org, &accs, &pipelines, &cal, &mut random::stream(seed, 3));
     let fx_rates = fx::build(&cal, &mut random::stream(seed, 4));
     let crm = crm::build(&sizes, &accs, &opportunities, &stage_history, &cal, &mut random::stream(seed, 5));
+    let com = commerce::build(&mut opportunities, &stage_history, &pipelines, &cal, &mut random::stream(seed, 6));
     let loss_reasons = opportunities::LOSS_REASONS
         .iter()
         .enumerate()
@@ -171,6 +187,13 @@ pub fn generate(scale: Scale, seed: u64, today: Date) -> Company {
         leads: crm.leads,
         activities: crm.activities,
         fx_rates,
+        products: com.products,
+        price_books: com.price_books,
+        prices: com.prices,
+        opportunity_lines: com.lines,
+        quotes: com.quotes,
+        orders: com.orders,
+        order_events: com.order_events,
     }
 }
 
@@ -230,5 +253,40 @@ mod tests {
         assert!(lost > 300, "{lost} lost deals carry a reason");
         assert!(c.leads.iter().any(|l| l.status == model::LeadStatus::Nurture));
         assert!(c.activities.windows(2).all(|w| w[0].at <= w[1].at));
+    }
+
+    #[test]
+    fn deals_carry_products_quotes_and_orders_that_add_up() {
+        let c = generate(Scale::Small, 3, jiff::civil::date(2026, 5, 1));
+        // Every opportunity's amount is the sum of its lines, in its own currency.
+        let mut sums = std::collections::HashMap::new();
+        for l in &c.opportunity_lines {
+            *sums.entry(l.opportunity_id).or_insert(rust_decimal::Decimal::ZERO) += l.total;
+        }
+        for o in &c.opportunities {
+            assert_eq!(sums.get(&o.id), Some(&o.amount.amount), "{} adds up", o.id);
+        }
+        // Every won deal has one order; quotes were sent before they were answered.
+        let won = c.opportunities.iter().filter(|o| o.forecast_category == model::ForecastCategory::Closed).count();
+        assert_eq!(c.orders.len(), won);
+        assert!(c.quotes.len() > c.orders.len(), "more quotes ({}) than orders", c.quotes.len());
+        for q in &c.quotes {
+            if let (Some(s), Some(a)) = (q.sent_at, q.answered_at) {
+                assert!(s <= a, "{} answered after it was sent", q.number);
+            }
+            assert_eq!(q.answered_at.is_some(), q.status.is_answered(), "{}", q.number);
+        }
+        let cancelled = c.orders.iter().filter(|o| o.cancelled_at.is_some()).count();
+        let installed = c.orders.iter().filter(|o| o.status() == "installed").count();
+        let retried = c.orders.iter().filter(|o| o.failed_installations > 0).count();
+        assert!(cancelled > 0 && installed > c.orders.len() / 2 && retried > 0, "{cancelled} {installed} {retried}");
+        // Events of an order run forward in time, starting with its creation.
+        for w in c.order_events.windows(2) {
+            if w[0].order_id == w[1].order_id {
+                assert!(w[0].at <= w[1].at, "{:?}", w[1]);
+            } else {
+                assert_eq!(w[1].kind, "created");
+            }
+        }
     }
 }

@@ -7,13 +7,16 @@
 //! Main types: [`Role`] and its [`Visibility`], [`Money`] / [`Currency`] / [`FxTable`],
 //! [`Locale`] with per-locale number, money and date formatting, and the newtype ids.
 
+mod commerce;
 pub mod dedupe;
 mod format;
 mod ids;
 mod money;
 mod org;
 mod records;
+pub mod search;
 
+pub use commerce::*;
 pub use format::{Locale, format_date, format_decimal, format_money, format_money_whole, format_timestamp};
 pub use ids::*;
 pub use money::{Currency, FxRate, FxTable, Money, MoneyError};

@@ -38,6 +38,13 @@ pub const TABLES: &[&str] = &[
     "leads",
     "lead_history",
     "activities",
+    "products",
+    "price_books",
+    "price_book_entries",
+    "opportunity_lines",
+    "quotes",
+    "orders",
+    "order_events",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the
@@ -81,7 +88,8 @@ impl Store {
             crate::Pool::Sqlite(p) => sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetch_all(p).await?,
             crate::Pool::Postgres(p) => sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'").fetch_all(p).await?,
         };
-        names.retain(|n| n != "_sqlx_migrations");
+        // Full-text indexes (SQLite FTS5 tables and their shadow tables) are derived data.
+        names.retain(|n| n != "_sqlx_migrations" && !crate::search::is_fts_table(n));
         names.sort();
         Ok(names)
     }
@@ -243,6 +251,7 @@ impl Store {
                 )
                 .await?,
             );
+            indexes.extend(self.suspend_search(&mut tx, &["accounts", "opportunities", "contacts", "leads"]).await?);
             match &mut tx {
                 Tx::Sqlite(t) => {
                     sqlx::query("DELETE FROM currencies").execute(&mut **t).await?;
@@ -387,6 +396,8 @@ impl Store {
         }
         .await;
         let summary = tx.finish(restored).await?;
+        // A backup from before the search columns existed restores without them: fill them.
+        self.fill_search_text().await?;
         self.refresh_statistics().await?;
         Ok(summary)
     }

@@ -3,8 +3,8 @@
 
 use crate::{Arg, Backend, Result, Store, StoreError, bind_all, dispatch, micros};
 use model::{
-    Account, Activity, Contact, Currency, FxRate, Lead, LossReason, Opportunity, Pipeline, Region, StageChange, Team,
-    User,
+    Account, Activity, Contact, Currency, FxRate, Lead, LossReason, Opportunity, OpportunityLine, Order, OrderEvent,
+    Pipeline, PriceBook, PriceBookEntry, Product, Quote, Region, StageChange, Team, User,
 };
 
 /// Everything a fresh company needs, borrowed from the caller.
@@ -25,9 +25,32 @@ pub struct BulkSet<'a> {
     pub contacts: &'a [Contact],
     pub leads: &'a [Lead],
     pub activities: &'a [Activity],
+    pub products: &'a [Product],
+    pub price_books: &'a [PriceBook],
+    pub prices: &'a [PriceBookEntry],
+    pub opportunity_lines: &'a [OpportunityLine],
+    pub quotes: &'a [Quote],
+    pub orders: &'a [Order],
+    pub order_events: &'a [OrderEvent],
     /// Creation time for users and other rows without their own timestamp.
     pub now: jiff::Timestamp,
 }
+
+/// The tables a bulk load fills with many rows: their secondary indexes and (PostgreSQL) foreign
+/// keys are dropped during the load and put back, checked, at the end.
+const BULK_TABLES: &[&str] = &[
+    "accounts",
+    "opportunities",
+    "stage_history",
+    "contacts",
+    "leads",
+    "lead_history",
+    "activities",
+    "opportunity_lines",
+    "quotes",
+    "orders",
+    "order_events",
+];
 
 /// Rows per INSERT statement: SQLite allows 32,766 bound variables, PostgreSQL 65,535.
 fn batch_rows(columns: usize) -> usize {
@@ -251,20 +274,11 @@ impl Store {
         let now = micros(set.now);
         let mut tx = self.begin().await?;
         let loaded: Result<()> = async {
-            let mut indexes = self
-                .drop_secondary_indexes(
-                    &mut tx,
-                    &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
-                )
-                .await?;
+            let mut indexes = self.drop_secondary_indexes(&mut tx, BULK_TABLES).await?;
             // Foreign keys are put back (checking every row in one pass) after the load.
-            indexes.extend(
-                self.drop_foreign_keys(
-                    &mut tx,
-                    &["accounts", "opportunities", "stage_history", "contacts", "leads", "lead_history", "activities"],
-                )
-                .await?,
-            );
+            indexes.extend(self.drop_foreign_keys(&mut tx, BULK_TABLES).await?);
+            // Full-text indexes are built once at the end too.
+            indexes.extend(self.suspend_search(&mut tx, &["accounts", "opportunities", "contacts", "leads"]).await?);
             self.insert_batches(
                 &mut tx,
                 "settings",
@@ -446,6 +460,7 @@ impl Store {
                 progress,
             )
             .await?;
+            self.load_commerce(&mut tx, set, progress).await?;
             self.create_indexes(&mut tx, &indexes).await?;
             self.reset_sequences(
                 &mut tx,
@@ -464,6 +479,12 @@ impl Store {
                     "leads",
                     "lead_history",
                     "activities",
+                    "products",
+                    "price_books",
+                    "opportunity_lines",
+                    "quotes",
+                    "orders",
+                    "order_events",
                 ],
             )
             .await?;
@@ -475,6 +496,10 @@ impl Store {
                 "contacts": set.contacts.len(),
                 "leads": set.leads.len(),
                 "activities": set.activities.len(),
+                "products": set.products.len(),
+                "opportunity_lines": set.opportunity_lines.len(),
+                "quotes": set.quotes.len(),
+                "orders": set.orders.len(),
             });
             let sql = "INSERT INTO audit_log (at, action, entity, after_json) VALUES ($1, 'bulk_load', 'company', $2)";
             match &mut tx {
@@ -497,6 +522,56 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The catalogue, price books, opportunity lines, quotes and orders of a bulk load.
+    async fn load_commerce(&self, tx: &mut Tx<'_>, set: &BulkSet<'_>, progress: &(dyn Fn(u64) + Sync)) -> Result<()> {
+        use crate::commerce as c;
+        self.insert_batches(tx, "products", c::PRODUCT_COLUMNS, set.products.iter().map(c::product_args), progress)
+            .await?;
+        self.insert_batches(
+            tx,
+            "price_books",
+            c::PRICE_BOOK_COLUMNS,
+            set.price_books.iter().map(|b| c::price_book_args(b, set.now)),
+            progress,
+        )
+        .await?;
+        self.insert_batches(tx, "price_book_entries", c::PRICE_COLUMNS, set.prices.iter().map(c::price_args), progress)
+            .await?;
+        self.insert_batches(
+            tx,
+            "opportunity_lines",
+            c::LINE_COLUMNS,
+            set.opportunity_lines.iter().map(c::line_args),
+            progress,
+        )
+        .await?;
+        self.insert_batches(tx, "quotes", c::QUOTE_COLUMNS, set.quotes.iter().map(c::quote_args), progress).await?;
+        // An order was last updated by its last event.
+        let mut last_at: std::collections::HashMap<i64, jiff::Timestamp> = std::collections::HashMap::new();
+        for e in set.order_events {
+            last_at.insert(e.order_id.0, e.at);
+        }
+        self.insert_batches(
+            tx,
+            "orders",
+            c::ORDER_COLUMNS,
+            set.orders.iter().map(|o| c::order_args(o, last_at.get(&o.id.0).copied().unwrap_or(o.created_at))),
+            progress,
+        )
+        .await?;
+        self.insert_batches(
+            tx,
+            "order_events",
+            c::ORDER_EVENT_COLUMNS,
+            set.order_events.iter().map(c::order_event_args),
+            progress,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 impl BulkSet<'_> {
     pub fn row_count(&self) -> u64 {
         (1 + self.fx_rates.len()
@@ -511,7 +586,14 @@ impl BulkSet<'_> {
             + self.loss_reasons.len()
             + self.contacts.len()
             + 2 * self.leads.len()
-            + self.activities.len()) as u64
+            + self.activities.len()
+            + self.products.len()
+            + self.price_books.len()
+            + self.prices.len()
+            + self.opportunity_lines.len()
+            + self.quotes.len()
+            + self.orders.len()
+            + self.order_events.len()) as u64
     }
 }
 

@@ -22,9 +22,12 @@ pub(crate) const ACCOUNT_COLUMNS: &[&str] = &[
     "external_id",
     "domain",
     "phone",
+    "search_name",
+    "search_text",
 ];
 
 pub(crate) fn account_args(a: &Account) -> Vec<Arg> {
+    let (name_doc, other_doc) = crate::search::account_doc(a);
     vec![
         Arg::I64(a.id.0),
         Arg::Text(a.name.clone()),
@@ -43,6 +46,8 @@ pub(crate) fn account_args(a: &Account) -> Vec<Arg> {
         Arg::OptText(a.external_id.clone()),
         Arg::OptText(a.domain.clone()),
         Arg::OptText(a.phone.clone()),
+        Arg::Text(name_doc),
+        Arg::Text(other_doc),
     ]
 }
 
@@ -66,6 +71,7 @@ pub(crate) const OPPORTUNITY_COLUMNS: &[&str] = &[
     "next_step",
     "engaged_on",
     "stage_entered_at",
+    "search_text",
 ];
 
 pub(crate) fn opportunity_args(o: &Opportunity) -> Vec<Arg> {
@@ -89,6 +95,7 @@ pub(crate) fn opportunity_args(o: &Opportunity) -> Vec<Arg> {
         Arg::OptText(o.next_step.clone()),
         Arg::OptText(o.engaged_on.map(|d| d.to_string())),
         Arg::I64(micros(o.stage_entered_at)),
+        Arg::Text(crate::search::opportunity_doc(o)),
     ]
 }
 
@@ -118,6 +125,7 @@ pub(crate) const CONTACT_COLUMNS: &[&str] = &[
     "owner_id",
     "created_at",
     "updated_at",
+    "search_text",
 ];
 
 pub(crate) fn contact_args(c: &Contact) -> Vec<Arg> {
@@ -133,6 +141,7 @@ pub(crate) fn contact_args(c: &Contact) -> Vec<Arg> {
         Arg::I64(c.owner_id.0),
         Arg::I64(micros(c.created_at)),
         Arg::I64(micros(c.created_at)),
+        Arg::Text(crate::search::contact_doc(c)),
     ]
 }
 
@@ -159,6 +168,7 @@ pub(crate) const LEAD_COLUMNS: &[&str] = &[
     "account_id",
     "contact_id",
     "opportunity_id",
+    "search_text",
 ];
 
 pub(crate) fn lead_args(l: &Lead) -> Vec<Arg> {
@@ -186,6 +196,7 @@ pub(crate) fn lead_args(l: &Lead) -> Vec<Arg> {
         Arg::OptI64(l.account_id.map(|a| a.0)),
         Arg::OptI64(l.contact_id.map(|c| c.0)),
         Arg::OptI64(l.opportunity_id.map(|o| o.0)),
+        Arg::Text(crate::search::lead_doc(l)),
     ]
 }
 
@@ -295,7 +306,17 @@ pub struct LeadFilter {
     pub q: Option<String>,
     pub status: Option<LeadStatus>,
     pub owner_id: Option<i64>,
+    /// Explicit order; None: relevance when searching, else newest first.
+    pub sort: Option<crate::Sort>,
     pub exact_count: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub q: Option<String>,
+    pub account_id: Option<AccountId>,
+    /// Explicit order; None: relevance when searching, else by name.
+    pub sort: Option<crate::Sort>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -425,6 +446,10 @@ impl LRow {
     }
 }
 
+const LEAD_COLS: &str = "l.id, l.external_id, l.first_name, l.last_name, l.company, l.email, l.phone, \
+     l.source, l.campaign, l.status, l.disqualify_reason, l.owner_id, l.created_at, l.converted_at, l.account_id, \
+     l.contact_id, l.opportunity_id, l.merged_into_id, u.name AS owner_name";
+
 const LEAD_SELECT: &str = "SELECT l.id, l.external_id, l.first_name, l.last_name, l.company, l.email, l.phone, \
      l.source, l.campaign, l.status, l.disqualify_reason, l.owner_id, l.created_at, l.converted_at, l.account_id, \
      l.contact_id, l.opportunity_id, l.merged_into_id, u.name AS owner_name \
@@ -445,6 +470,55 @@ struct CRow {
     account_name: Option<String>,
     owner_name: String,
 }
+
+impl CRow {
+    fn into_row(self) -> Result<ContactRow> {
+        Ok(ContactRow {
+            contact: Contact {
+                id: ContactId(self.id),
+                external_id: self.external_id,
+                account_id: self.account_id.map(AccountId),
+                first_name: self.first_name,
+                last_name: self.last_name,
+                email: self.email,
+                phone: self.phone,
+                title: self.title,
+                owner_id: UserId(self.owner_id),
+                created_at: from_micros(self.created_at)?,
+            },
+            account_name: self.account_name,
+            owner_name: self.owner_name,
+        })
+    }
+}
+
+impl Store {
+    /// Contacts by id, any owner (for the store's own maintenance, never for users).
+    pub(crate) async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<Contact>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("{CONTACT_SELECT} WHERE c.id IN ({list}) ORDER BY c.id");
+        let rows: Vec<CRow> = dispatch!(self, p => sqlx::query_as::<_, CRow>(&sql).fetch_all(p).await?);
+        rows.into_iter().map(|r| r.into_row().map(|r| r.contact)).collect()
+    }
+
+    /// Leads by id, any owner (for the store's own maintenance, never for users).
+    pub(crate) async fn leads_by_ids(&self, ids: &[i64]) -> Result<Vec<Lead>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("{LEAD_SELECT} WHERE l.id IN ({list}) ORDER BY l.id");
+        let rows: Vec<LRow> = dispatch!(self, p => sqlx::query_as::<_, LRow>(&sql).fetch_all(p).await?);
+        rows.into_iter().map(|r| r.into_row().map(|r| r.lead)).collect()
+    }
+}
+
+const CONTACT_COLS: &str = "c.id, c.external_id, c.account_id, c.first_name, c.last_name, c.email, c.phone, \
+     c.title, c.owner_id, c.created_at, a.name AS account_name, u.name AS owner_name";
+const CONTACT_JOINS: &str = "JOIN users u ON u.id = c.owner_id LEFT JOIN accounts a ON a.id = c.account_id";
 
 const CONTACT_SELECT: &str = "SELECT c.id, c.external_id, c.account_id, c.first_name, c.last_name, c.email, c.phone, \
      c.title, c.owner_id, c.created_at, a.name AS account_name, u.name AS owner_name \
@@ -611,7 +685,7 @@ impl Store {
             let mut tx = crate::BeginWrite::begin_write(p).await?;
             let n = sqlx::query(
                 "UPDATE opportunities SET stage_id = $1, stage_entered_at = $2, updated_at = $2, loss_reason_id = $3, \
-                 next_step = $4, forecast_category = $5 WHERE id = $6 AND stage_id = $7",
+                 next_step = $4, forecast_category = $5, search_text = $8 WHERE id = $6 AND stage_id = $7",
             )
             .bind(m.to.id.0)
             .bind(at)
@@ -620,6 +694,7 @@ impl Store {
             .bind(m.forecast_category.as_str())
             .bind(before.id.0)
             .bind(before.stage_id.0)
+            .bind(crate::search::opportunity_doc(&after))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -741,12 +816,8 @@ impl Store {
         let mut w = Where::default();
         w.visible("l.owner_id", viewer);
         w.push("l.merged_into_id IS NULL".into());
-        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let p = w.arg(Arg::Text(crate::like_pattern(q)));
-            w.push(format!(
-                "(LOWER(l.company) LIKE {p} ESCAPE '\\' OR LOWER(l.last_name) LIKE {p} ESCAPE '\\' OR LOWER(l.email) LIKE {p} ESCAPE '\\')"
-            ));
-        }
+        let search =
+            crate::search::search_sql(self.backend(), crate::search::Entity::Leads, "l", f.q.as_deref(), &mut w);
         if let Some(s) = f.status {
             let p = w.arg(Arg::Text(s.as_str().into()));
             w.push(format!("l.status = {p}"));
@@ -755,11 +826,16 @@ impl Store {
             let p = w.arg(Arg::I64(v));
             w.push(format!("l.owner_id = {p}"));
         }
-        let cond = w.sql();
-        let sql =
-            format!("{LEAD_SELECT} WHERE {cond} ORDER BY l.created_at DESC, l.id DESC LIMIT {limit} OFFSET {offset}");
-        let count_sql = count_sql(&format!("leads l WHERE {cond}"), f.exact_count);
-        let (rows, counted): (Vec<LRow>, i64) = fetch_page!(self, LRow, &sql, &count_sql, w.args);
+        let order = crate::records::list_order(
+            crate::SortList::Leads,
+            &f.sort,
+            search.as_ref(),
+            "l.created_at DESC, l.id DESC",
+        );
+        let l = crate::records::ListQuery { w, search: search.unwrap_or_default(), order };
+        let sql = l.page_sql(LEAD_COLS, "leads l", "JOIN users u ON u.id = l.owner_id", limit, offset);
+        let count_sql = l.count_sql("leads l", f.exact_count);
+        let (rows, counted): (Vec<LRow>, i64) = fetch_page!(self, LRow, &sql, &count_sql, l.w.args);
         let items = rows.into_iter().map(LRow::into_row).collect::<Result<_>>()?;
         Ok(Page::new(items, counted, f.exact_count, limit, offset))
     }
@@ -1053,43 +1129,30 @@ impl Store {
     pub async fn contact_list(
         &self,
         viewer: &Viewer,
-        account_id: Option<AccountId>,
+        f: &ContactFilter,
         limit: i64,
         offset: i64,
     ) -> Result<Page<ContactRow>> {
         let mut w = Where::default();
         w.visible("c.owner_id", viewer);
-        if let Some(a) = account_id {
+        let search =
+            crate::search::search_sql(self.backend(), crate::search::Entity::Contacts, "c", f.q.as_deref(), &mut w);
+        if let Some(a) = f.account_id {
             let p = w.arg(Arg::I64(a.0));
             w.push(format!("c.account_id = {p}"));
         }
-        let cond = w.sql();
-        let sql = format!(
-            "{CONTACT_SELECT} WHERE {cond} ORDER BY c.last_name, c.first_name, c.id LIMIT {limit} OFFSET {offset}"
+        let order = crate::records::list_order(
+            crate::SortList::Contacts,
+            &f.sort,
+            search.as_ref(),
+            "c.last_name ASC, c.first_name ASC, c.id ASC",
         );
-        let count_sql = count_sql(&format!("contacts c WHERE {cond}"), false);
+        let l = crate::records::ListQuery { w, search: search.unwrap_or_default(), order };
+        let sql = l.page_sql(CONTACT_COLS, "contacts c", CONTACT_JOINS, limit, offset);
+        let count_sql = l.count_sql("contacts c", false);
+        let w = l.w;
         let (rows, counted): (Vec<CRow>, i64) = fetch_page!(self, CRow, &sql, &count_sql, w.args);
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ContactRow {
-                    contact: Contact {
-                        id: ContactId(r.id),
-                        external_id: r.external_id,
-                        account_id: r.account_id.map(AccountId),
-                        first_name: r.first_name,
-                        last_name: r.last_name,
-                        email: r.email,
-                        phone: r.phone,
-                        title: r.title,
-                        owner_id: UserId(r.owner_id),
-                        created_at: from_micros(r.created_at)?,
-                    },
-                    account_name: r.account_name,
-                    owner_name: r.owner_name,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let items = rows.into_iter().map(CRow::into_row).collect::<Result<_>>()?;
         Ok(Page::new(items, counted, false, limit, offset))
     }
 }

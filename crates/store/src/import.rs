@@ -182,6 +182,7 @@ impl Store {
                 indexes = self.drop_secondary_indexes(&mut tx, &tables).await?;
                 // Foreign keys go back (and are checked in one pass) with the indexes.
                 indexes.extend(self.drop_foreign_keys(&mut tx, &tables).await?);
+                indexes.extend(self.suspend_search(&mut tx, &tables).await?);
             }
             Ok((max + 1, indexes))
         }
@@ -202,7 +203,6 @@ impl Store {
         })
     }
 
-    /// `UPDATE table SET every column = ... WHERE id = ...` per row (the first value is the id).
     /// `UPDATE table SET every column = ... WHERE id = ...` per row (the first value is the id).
     async fn update_rows<I>(
         &self,
@@ -541,11 +541,12 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<OpportunityExport>> {
-        let mut w = crate::records::opportunity_where(viewer, f);
+        let (mut w, search) = crate::records::opportunity_where(self.backend(), viewer, f);
         let p = w.arg(Arg::I64(after));
         w.push(format!("o.id > {p}"));
         let cond = w.sql();
-        let ids_sql = format!("SELECT o.id FROM opportunities o WHERE {cond} ORDER BY o.id LIMIT {limit}");
+        let crate::search::SearchSql { with, join } = search.unwrap_or_default();
+        let ids_sql = format!("{with}SELECT o.id FROM opportunities o {join} WHERE {cond} ORDER BY o.id LIMIT {limit}");
         let ids: Vec<i64> =
             dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&ids_sql), w.args).fetch_all(p).await?);
         let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(vec![]) };

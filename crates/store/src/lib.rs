@@ -12,11 +12,14 @@ mod audit;
 mod auth;
 mod backup;
 mod bulk;
+mod commerce;
 mod crm;
 mod import;
 mod org;
 pub(crate) mod records;
+mod search;
 mod settings;
+mod sort;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,15 +33,17 @@ pub use audit::{AuditContext, AuditEntry, AuditFilter};
 pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
+pub use commerce::{LineRow, OrderEventRow, OrderFilter, OrderRow, ProductRow, QuoteFilter, QuoteRow};
 pub use crm::{
-    ActivityFilter, ActivityRow, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter, LeadHistoryRow,
-    LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
+    ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
+    LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
 pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, Lookups, OpportunityExport,
 };
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
+pub use sort::{Sort, SortList};
 
 /// Errors at the store boundary. `sqlx::Error` never leaves this crate untranslated.
 #[derive(Debug, thiserror::Error)]
@@ -202,9 +207,17 @@ impl Store {
     /// Applies pending migrations. Safe to call from several processes at once (PostgreSQL
     /// migrations take an advisory lock).
     pub async fn migrate(&self) -> Result<()> {
+        // Was the search migration (0006) applied before this run? (No bookkeeping table yet
+        // means a fresh database: nothing to fill.)
+        let had_search: Option<i64> = dispatch!(self, p => sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE version = 6").fetch_optional(p).await.unwrap_or(Some(0)));
         match &self.pool {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        if had_search.is_none() {
+            // Rows written before the search columns existed get them once.
+            self.fill_search_text().await?;
         }
         Ok(())
     }

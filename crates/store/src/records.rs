@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use crate::search::{Entity, SearchSql, search_sql};
+use crate::sort::{Sort, SortList};
 use crate::{
     Arg, Page, Result, Store, StoreError, Viewer, Where, bind_all, count_sql, dispatch, fetch_page, from_micros,
-    like_pattern,
 };
 use model::{
     Account, AccountId, Currency, ForecastCategory, LossReasonId, Money, Opportunity, OpportunityId, Pipeline,
@@ -46,6 +47,8 @@ pub struct AccountFilter {
     pub region_id: Option<i64>,
     pub country: Option<String>,
     pub industry: Option<String>,
+    /// Explicit order; None: relevance when searching, else by name.
+    pub sort: Option<Sort>,
     /// Count every match instead of stopping at [`crate::COUNT_CAP`].
     pub exact_count: bool,
 }
@@ -59,8 +62,8 @@ pub struct OpportunityFilter {
     pub stage_kind: Option<StageKind>,
     pub close_from: Option<jiff::civil::Date>,
     pub close_to: Option<jiff::civil::Date>,
-    /// Soonest close date first (default: latest first).
-    pub soonest_first: bool,
+    /// Explicit order; None: relevance when searching, else latest close date first.
+    pub sort: Option<Sort>,
     /// Count every match instead of stopping at [`crate::COUNT_CAP`].
     pub exact_count: bool,
 }
@@ -189,18 +192,76 @@ impl ORow {
     }
 }
 
+const ACCOUNT_COLS: &str = "a.id, a.name, a.industry, a.employees, a.country, a.region_id, a.city, a.postal_code, \
+     a.time_zone, a.owner_id, a.parent_id, a.currency, a.created_at, a.external_id, a.domain, a.phone, \
+     u.name AS owner_name, r.name AS region_name";
+const ACCOUNT_JOINS: &str = "JOIN users u ON u.id = a.owner_id LEFT JOIN regions r ON r.id = a.region_id";
 const ACCOUNT_SELECT: &str = "SELECT a.id, a.name, a.industry, a.employees, a.country, a.region_id, a.city, a.postal_code, \
      a.time_zone, a.owner_id, a.parent_id, a.currency, a.created_at, a.external_id, a.domain, a.phone, \
      u.name AS owner_name, r.name AS region_name \
      FROM accounts a JOIN users u ON u.id = a.owner_id LEFT JOIN regions r ON r.id = a.region_id";
 
-const OPPORTUNITY_SELECT: &str = "SELECT o.id, o.name, o.account_id, o.owner_id, o.pipeline_id, o.stage_id, o.amount, \
+const OPPORTUNITY_COLS: &str = "o.id, o.name, o.account_id, o.owner_id, o.pipeline_id, o.stage_id, o.amount, \
      o.currency, o.close_date, o.forecast_category, o.created_at, o.updated_at, o.external_id, o.probability, \
      o.loss_reason_id, o.lead_source, o.next_step, o.engaged_on, o.stage_entered_at, a.name AS account_name, \
      u.name AS owner_name, s.name AS stage_name, s.kind AS stage_kind, s.probability AS stage_probability, \
-     lr.name AS loss_reason \
-     FROM opportunities o JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id \
+     lr.name AS loss_reason";
+const OPPORTUNITY_JOINS: &str = "JOIN accounts a ON a.id = o.account_id JOIN users u ON u.id = o.owner_id \
      JOIN stages s ON s.id = o.stage_id LEFT JOIN loss_reasons lr ON lr.id = o.loss_reason_id";
+
+fn opportunity_select() -> String {
+    format!("SELECT {OPPORTUNITY_COLS} FROM opportunities o {OPPORTUNITY_JOINS}")
+}
+
+/// A list query under construction: the search prefix and join, the WHERE and the ORDER BY.
+pub(crate) struct ListQuery {
+    pub w: Where,
+    pub search: SearchSql,
+    pub order: String,
+}
+
+impl ListQuery {
+    /// `base` is "table alias", `joins` the joins the columns and the order need.
+    pub fn page_sql(&self, cols: &str, base: &str, joins: &str, limit: i64, offset: i64) -> String {
+        let SearchSql { with, join } = &self.search;
+        format!(
+            "{with}SELECT {cols} FROM {base} {join} {joins} WHERE {} ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            self.w.sql(),
+            self.order
+        )
+    }
+    pub fn count_sql(&self, base: &str, exact: bool) -> String {
+        let SearchSql { with, join } = &self.search;
+        format!("{with}{}", count_sql(&format!("{base} {join} WHERE {}", self.w.sql()), exact))
+    }
+    /// Every matching id in list order (exports fetch the rows in chunks by id).
+    pub fn ids_sql(&self, id: &str, base: &str, joins: &str) -> String {
+        let SearchSql { with, join } = &self.search;
+        format!("{with}SELECT {id} FROM {base} {join} {joins} WHERE {} ORDER BY {}", self.w.sql(), self.order)
+    }
+}
+
+/// The ORDER BY of a list: the explicit sort, else relevance when searching, else `default`.
+pub(crate) fn list_order(list: SortList, sort: &Option<Sort>, search: Option<&SearchSql>, default: &str) -> String {
+    let id = match list {
+        SortList::Accounts => "a.id",
+        SortList::Opportunities => "o.id",
+        SortList::Contacts => "c.id",
+        SortList::Leads => "l.id",
+    };
+    match (sort, search) {
+        (Some(s), _) => list.order_by(s),
+        (None, Some(_)) => format!("COALESCE(h.score, 0) DESC, {id} ASC"),
+        (None, None) => default.to_string(),
+    }
+}
+
+/// Rows of `ids` in the order given, fetched through `fetch` (which applies visibility);
+/// ids that are no longer visible or gone are skipped.
+pub(crate) fn in_order<T>(ids: &[i64], rows: Vec<T>, id_of: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut by_id: std::collections::HashMap<i64, T> = rows.into_iter().map(|r| (id_of(&r), r)).collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
 
 impl Store {
     pub async fn account_list(
@@ -210,12 +271,18 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Page<AccountRow>> {
+        let l = self.account_query(viewer, f);
+        let sql = l.page_sql(ACCOUNT_COLS, "accounts a", ACCOUNT_JOINS, limit, offset);
+        let count_sql = l.count_sql("accounts a", f.exact_count);
+        let (rows, counted): (Vec<ARow>, i64) = fetch_page!(self, ARow, &sql, &count_sql, l.w.args);
+        let items = rows.into_iter().map(ARow::into_row).collect::<Result<_>>()?;
+        Ok(Page::new(items, counted, f.exact_count, limit, offset))
+    }
+
+    fn account_query(&self, viewer: &Viewer, f: &AccountFilter) -> ListQuery {
         let mut w = Where::default();
         w.visible("a.owner_id", viewer);
-        if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let p = w.arg(Arg::Text(like_pattern(q)));
-            w.push(format!("LOWER(a.name) LIKE {p} ESCAPE '\\'"));
-        }
+        let search = search_sql(self.backend(), Entity::Accounts, "a", f.q.as_deref(), &mut w);
         if let Some(v) = f.owner_id {
             let p = w.arg(Arg::I64(v));
             w.push(format!("a.owner_id = {p}"));
@@ -232,12 +299,31 @@ impl Store {
             let p = w.arg(Arg::Text(v.clone()));
             w.push(format!("a.industry = {p}"));
         }
-        let cond = w.sql();
-        let sql = format!("{ACCOUNT_SELECT} WHERE {cond} ORDER BY a.name, a.id LIMIT {limit} OFFSET {offset}");
-        let count_sql = count_sql(&format!("accounts a WHERE {cond}"), f.exact_count);
-        let (rows, counted): (Vec<ARow>, i64) = fetch_page!(self, ARow, &sql, &count_sql, w.args);
-        let items = rows.into_iter().map(ARow::into_row).collect::<Result<_>>()?;
-        Ok(Page::new(items, counted, f.exact_count, limit, offset))
+        let order = list_order(SortList::Accounts, &f.sort, search.as_ref(), "a.name ASC, a.id ASC");
+        ListQuery { w, search: search.unwrap_or_default(), order }
+    }
+
+    /// Every account id of a filtered list, in its order (for exports).
+    pub async fn account_ids(&self, viewer: &Viewer, f: &AccountFilter) -> Result<Vec<i64>> {
+        let l = self.account_query(viewer, f);
+        let sql = l.ids_sql("a.id", "accounts a", ACCOUNT_JOINS);
+        Ok(dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), l.w.args).fetch_all(p).await?))
+    }
+
+    /// The visible accounts among `ids`, in the order of `ids`.
+    pub async fn accounts_by_ids(&self, viewer: &Viewer, ids: &[i64]) -> Result<Vec<AccountRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut w = Where::default();
+        w.visible("a.owner_id", viewer);
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        w.push(format!("a.id IN ({list})"));
+        let sql = format!("{ACCOUNT_SELECT} WHERE {}", w.sql());
+        let rows: Vec<ARow> =
+            dispatch!(self, p => bind_all!(sqlx::query_as::<_, ARow>(&sql), w.args).fetch_all(p).await?);
+        let rows = rows.into_iter().map(ARow::into_row).collect::<Result<Vec<_>>>()?;
+        Ok(in_order(ids, rows, |r| r.account.id.0))
     }
 
     pub async fn account_get(&self, viewer: &Viewer, id: AccountId) -> Result<AccountRow> {
@@ -257,14 +343,41 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Page<OpportunityRow>> {
-        let w = opportunity_where(viewer, f);
-        let cond = w.sql();
-        let order = if f.soonest_first { "o.close_date ASC, o.id ASC" } else { "o.close_date DESC, o.id DESC" };
-        let sql = format!("{OPPORTUNITY_SELECT} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
-        let count_sql = count_sql(&format!("opportunities o WHERE {cond}"), f.exact_count);
-        let (rows, counted): (Vec<ORow>, i64) = fetch_page!(self, ORow, &sql, &count_sql, w.args);
+        let l = self.opportunity_query(viewer, f);
+        let sql = l.page_sql(OPPORTUNITY_COLS, "opportunities o", OPPORTUNITY_JOINS, limit, offset);
+        let count_sql = l.count_sql("opportunities o", f.exact_count);
+        let (rows, counted): (Vec<ORow>, i64) = fetch_page!(self, ORow, &sql, &count_sql, l.w.args);
         let items = rows.into_iter().map(ORow::into_row).collect::<Result<_>>()?;
         Ok(Page::new(items, counted, f.exact_count, limit, offset))
+    }
+
+    pub(crate) fn opportunity_query(&self, viewer: &Viewer, f: &OpportunityFilter) -> ListQuery {
+        let (w, search) = opportunity_where(self.backend(), viewer, f);
+        let order = list_order(SortList::Opportunities, &f.sort, search.as_ref(), "o.close_date DESC, o.id DESC");
+        ListQuery { w, search: search.unwrap_or_default(), order }
+    }
+
+    /// Every opportunity id of a filtered list, in its order (for exports).
+    pub async fn opportunity_ids(&self, viewer: &Viewer, f: &OpportunityFilter) -> Result<Vec<i64>> {
+        let l = self.opportunity_query(viewer, f);
+        let sql = l.ids_sql("o.id", "opportunities o", OPPORTUNITY_JOINS);
+        Ok(dispatch!(self, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), l.w.args).fetch_all(p).await?))
+    }
+
+    /// The visible opportunities among `ids`, in the order of `ids`.
+    pub async fn opportunities_by_ids(&self, viewer: &Viewer, ids: &[i64]) -> Result<Vec<OpportunityRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut w = Where::default();
+        w.visible("o.owner_id", viewer);
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        w.push(format!("o.id IN ({list})"));
+        let sql = format!("{} WHERE {}", opportunity_select(), w.sql());
+        let rows: Vec<ORow> =
+            dispatch!(self, p => bind_all!(sqlx::query_as::<_, ORow>(&sql), w.args).fetch_all(p).await?);
+        let rows = rows.into_iter().map(ORow::into_row).collect::<Result<Vec<_>>>()?;
+        Ok(in_order(ids, rows, |r| r.opportunity.id.0))
     }
 
     pub async fn opportunity_get(&self, viewer: &Viewer, id: OpportunityId) -> Result<OpportunityRow> {
@@ -272,14 +385,14 @@ impl Store {
         let p = w.arg(Arg::I64(id.0));
         w.push(format!("o.id = {p}"));
         w.visible("o.owner_id", viewer);
-        let sql = format!("{OPPORTUNITY_SELECT} WHERE {}", w.sql());
+        let sql = format!("{} WHERE {}", opportunity_select(), w.sql());
         let row: ORow = dispatch!(self, p => bind_all!(sqlx::query_as::<_, ORow>(&sql), w.args).fetch_one(p).await?);
         row.into_row()
     }
 
     /// Opportunities matching a condition built by the store itself (never from user input).
     pub(crate) async fn opportunity_rows_where(&self, cond: &str) -> Result<Vec<OpportunityRow>> {
-        let sql = format!("{OPPORTUNITY_SELECT} WHERE {cond}");
+        let sql = format!("{} WHERE {cond}", opportunity_select());
         let rows: Vec<ORow> = dispatch!(self, p => sqlx::query_as::<_, ORow>(&sql).fetch_all(p).await?);
         rows.into_iter().map(ORow::into_row).collect()
     }
@@ -374,14 +487,16 @@ impl Store {
     }
 }
 
-/// The filter of an opportunity list as SQL on `opportunities o`, within the viewer's visibility.
-pub(crate) fn opportunity_where(viewer: &Viewer, f: &OpportunityFilter) -> Where {
+/// The filter of an opportunity list as SQL on `opportunities o`, within the viewer's
+/// visibility, with the search's prefix and join when there is a search.
+pub(crate) fn opportunity_where(
+    backend: crate::Backend,
+    viewer: &Viewer,
+    f: &OpportunityFilter,
+) -> (Where, Option<SearchSql>) {
     let mut w = Where::default();
     w.visible("o.owner_id", viewer);
-    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        let p = w.arg(Arg::Text(like_pattern(q)));
-        w.push(format!("LOWER(o.name) LIKE {p} ESCAPE '\\'"));
-    }
+    let search = search_sql(backend, Entity::Opportunities, "o", f.q.as_deref(), &mut w);
     if let Some(v) = f.owner_id {
         let p = w.arg(Arg::I64(v));
         w.push(format!("o.owner_id = {p}"));
@@ -406,5 +521,5 @@ pub(crate) fn opportunity_where(viewer: &Viewer, f: &OpportunityFilter) -> Where
         let p = w.arg(Arg::Text(d.to_string()));
         w.push(format!("o.close_date <= {p}"));
     }
-    w
+    (w, search)
 }

@@ -247,7 +247,7 @@ fn audit_dto(e: &AuditEntry) -> AuditDto {
 
 const EXPORT_LIMIT: i64 = 2_000_000;
 
-fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
+pub(crate) fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
     let mut w = csv::Writer::from_writer(vec![]);
     let internal = |e: csv::Error| ApiError::from(AppError::Internal(e.to_string()));
     w.write_record(header_row).map_err(internal)?;
@@ -267,7 +267,7 @@ fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiR
 }
 
 /// Collects every page of a filtered list for export.
-async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AppError>
+pub(crate) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AppError>
 where
     F: FnMut(i64) -> Fut,
     Fut: std::future::Future<Output = Result<Page<T>, AppError>>,
@@ -671,7 +671,7 @@ fn instant(field: &str, v: &Option<String>) -> Result<Option<jiff::Timestamp>, A
         .transpose()
 }
 
-fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
+pub(crate) fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
     match count.as_deref() {
         None | Some("capped") => Ok(false),
         Some("exact") => Ok(true),
@@ -679,12 +679,226 @@ fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
     }
 }
 
-fn wants_csv(format: &Option<String>) -> Result<bool, AppError> {
+pub(crate) fn wants_csv(format: &Option<String>) -> Result<bool, AppError> {
     match format.as_deref() {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
         Some(_) => Err(AppError::invalid("format", "must be json or csv")),
     }
+}
+
+/// What a list answers: a JSON page, or the whole filtered list as a CSV or JSON download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListFormat {
+    Page,
+    Csv,
+    Json,
+}
+
+pub(crate) fn list_format(format: &Option<String>) -> Result<ListFormat, AppError> {
+    match format.as_deref() {
+        None | Some("json") => Ok(ListFormat::Page),
+        Some("csv") => Ok(ListFormat::Csv),
+        Some("json_export") => Ok(ListFormat::Json),
+        Some(_) => Err(AppError::invalid("format", "must be json, csv or json_export")),
+    }
+}
+
+/// `sort` / `dir` of a list, checked against the list's whitelist: 400 `bad_query` otherwise.
+pub(crate) fn sort_param(
+    list: store::SortList,
+    sort: &Option<String>,
+    dir: &Option<String>,
+) -> Result<Option<store::Sort>, ApiError> {
+    list.parse(sort.as_deref(), dir.as_deref()).map_err(|m| {
+        let field = if m.starts_with("dir must") { "dir" } else { "sort" };
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", m).with_field(field)
+    })
+}
+
+/// Rows per chunk of a streamed export.
+const EXPORT_CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ExportList {
+    Accounts,
+    Opportunities,
+}
+
+const ACCOUNT_CSV_HEADER: &[&str] = &[
+    "id",
+    "name",
+    "industry",
+    "employees",
+    "country",
+    "region",
+    "city",
+    "postal_code",
+    "time_zone",
+    "owner_id",
+    "owner_name",
+    "parent_id",
+    "currency",
+    "created_at",
+];
+
+fn account_csv(d: AccountDto) -> Vec<String> {
+    vec![
+        d.id.to_string(),
+        d.name,
+        d.industry,
+        d.employees.to_string(),
+        d.country,
+        d.region_name.unwrap_or_default(),
+        d.city,
+        d.postal_code,
+        d.time_zone,
+        d.owner_id.to_string(),
+        d.owner_name,
+        d.parent_id.map(|x| x.to_string()).unwrap_or_default(),
+        d.currency,
+        d.created_at,
+    ]
+}
+
+const OPPORTUNITY_CSV_HEADER: &[&str] = &[
+    "id",
+    "name",
+    "account_id",
+    "account_name",
+    "owner_id",
+    "owner_name",
+    "pipeline_id",
+    "stage",
+    "stage_kind",
+    "amount",
+    "currency",
+    "close_date",
+    "forecast_category",
+    "created_at",
+    "updated_at",
+];
+
+fn opportunity_csv(d: OpportunityDto) -> Vec<String> {
+    vec![
+        d.id.to_string(),
+        d.name,
+        d.account_id.to_string(),
+        d.account_name,
+        d.owner_id.to_string(),
+        d.owner_name,
+        d.pipeline_id.to_string(),
+        d.stage_name,
+        d.stage_kind,
+        d.amount.amount,
+        d.amount.currency,
+        d.close_date,
+        d.forecast_category,
+        d.created_at,
+        d.updated_at,
+    ]
+}
+
+fn csv_lines(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    for r in rows {
+        // Cells that a spreadsheet would run as a formula get a leading apostrophe.
+        w.write_record(r.iter().map(|c| import::escape_cell(c).into_owned()))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// One chunk of an export: the rows of `ids` (in that order) as CSV lines or JSON array items.
+async fn export_chunk(
+    s: &AppState,
+    viewer: &store::Viewer,
+    list: ExportList,
+    csv: bool,
+    ids: &[i64],
+    first: bool,
+) -> Result<Vec<u8>, AppError> {
+    let (json, lines): (Vec<serde_json::Value>, Vec<Vec<String>>) = match list {
+        ExportList::Accounts => {
+            let rows = s.app.store.accounts_by_ids(viewer, ids).await?;
+            if csv {
+                (vec![], rows.iter().map(|r| account_csv(account_dto(r))).collect())
+            } else {
+                (rows.iter().map(|r| serde_json::json!(account_dto(r))).collect(), vec![])
+            }
+        }
+        ExportList::Opportunities => {
+            let rows = s.app.store.opportunities_by_ids(viewer, ids).await?;
+            if csv {
+                (vec![], rows.iter().map(|r| opportunity_csv(opportunity_dto(r))).collect())
+            } else {
+                (rows.iter().map(|r| serde_json::json!(opportunity_dto(r))).collect(), vec![])
+            }
+        }
+    };
+    if csv {
+        return csv_lines(lines);
+    }
+    let mut out = vec![];
+    for (i, v) in json.iter().enumerate() {
+        if !(first && i == 0) {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend(serde_json::to_vec(v).map_err(|e| AppError::Internal(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Streams a whole filtered list, in list order, as CSV or as one JSON array. The ordered ids
+/// are read once (8 bytes a row); the rows follow in chunks, so memory stays flat.
+pub(crate) async fn export_response(
+    s: AppState,
+    viewer: store::Viewer,
+    list: ExportList,
+    format: ListFormat,
+    ids: Vec<i64>,
+    name: &str,
+) -> ApiResult<Response> {
+    use futures_util::StreamExt;
+    let csv = format == ListFormat::Csv;
+    let head: Vec<u8> = if csv {
+        let header = match list {
+            ExportList::Accounts => ACCOUNT_CSV_HEADER,
+            ExportList::Opportunities => OPPORTUNITY_CSV_HEADER,
+        };
+        csv_lines([header.iter().map(|h| h.to_string()).collect()])?
+    } else {
+        b"[".to_vec()
+    };
+    let tail: Vec<u8> = if csv { vec![] } else { b"]\n".to_vec() };
+    let ids: std::sync::Arc<[i64]> = ids.into();
+    let chunks = ids.len().div_ceil(EXPORT_CHUNK);
+    let rest = futures_util::stream::unfold(0usize, move |i| {
+        let (s, viewer, ids) = (s.clone(), viewer.clone(), ids.clone());
+        async move {
+            if i >= chunks {
+                return None;
+            }
+            let part = &ids[i * EXPORT_CHUNK..((i + 1) * EXPORT_CHUNK).min(ids.len())];
+            match export_chunk(&s, &viewer, list, csv, part, i == 0).await {
+                Ok(bytes) => Some((Ok::<_, std::io::Error>(bytes), i + 1)),
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed midway");
+                    Some((Err(std::io::Error::other(e.to_string())), usize::MAX))
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::iter([Ok(head)]).chain(rest).chain(futures_util::stream::iter([Ok(tail)]));
+    let (content_type, ext) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/json", "json") };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\"")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 /// The audit log, filtered and paginated; `format=csv` exports it.
@@ -753,7 +967,8 @@ pub async fn audit(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AccountQuery {
-    /// Search in the account name.
+    /// Full-text search (name, domain, city, country, external id): every word is a prefix,
+    /// accents and case do not matter.
     pub q: Option<String>,
     pub owner_id: Option<i64>,
     pub region_id: Option<i64>,
@@ -762,7 +977,12 @@ pub struct AccountQuery {
     pub industry: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-    /// json (default) or csv (whole filtered list).
+    /// name, industry, country, city, owner, employees, created or updated; `-key` for
+    /// descending. Default: relevance when searching, else name.
+    pub sort: Option<String>,
+    /// asc or desc (default: the column's natural direction).
+    pub dir: Option<String>,
+    /// json (a page, default), csv or json_export (the whole filtered list, in list order).
     pub format: Option<String>,
     /// `exact` counts every match; by default counting stops at 1,000 (`total_exact` false).
     pub count: Option<String>,
@@ -782,54 +1002,15 @@ pub async fn accounts(
         region_id: q.region_id,
         country: q.country.clone().filter(|s| !s.is_empty()),
         industry: q.industry.clone().filter(|s| !s.is_empty()),
+        sort: sort_param(store::SortList::Accounts, &q.sort, &q.dir)?,
         exact_count: exact_count(&q.count)?,
     };
-    if wants_csv(&q.format)? {
-        let rows = all_pages(|offset| {
-            let (s, p, f) = (s.clone(), p.clone(), f.clone());
-            async move { s.app.accounts(&p, &f, app::MAX_PAGE, offset).await }
-        })
-        .await?;
+    let format = list_format(&q.format)?;
+    if format != ListFormat::Page {
+        let viewer = s.app.viewer(&p).await?;
+        let ids = s.app.store.account_ids(&viewer, &f).await.map_err(AppError::from)?;
         s.app.audit_export(&p, "accounts").await?;
-        let rows = rows
-            .iter()
-            .map(|a| {
-                let d = account_dto(a);
-                vec![
-                    d.id.to_string(),
-                    d.name,
-                    d.industry,
-                    d.employees.to_string(),
-                    d.country,
-                    d.region_name.unwrap_or_default(),
-                    d.city,
-                    d.postal_code,
-                    d.time_zone,
-                    d.owner_id.to_string(),
-                    d.owner_name,
-                    d.parent_id.map(|x| x.to_string()).unwrap_or_default(),
-                    d.currency,
-                    d.created_at,
-                ]
-            })
-            .collect();
-        let header = [
-            "id",
-            "name",
-            "industry",
-            "employees",
-            "country",
-            "region",
-            "city",
-            "postal_code",
-            "time_zone",
-            "owner_id",
-            "owner_name",
-            "parent_id",
-            "currency",
-            "created_at",
-        ];
-        return csv_response("accounts", &header, rows);
+        return export_response(s, viewer, ExportList::Accounts, format, ids, "accounts").await;
     }
     let (limit, offset) = page_bounds(q.limit, q.offset)?;
     Ok(axum::Json(page(s.app.accounts(&p, &f, limit, offset).await?, account_dto)).into_response())
@@ -849,7 +1030,8 @@ pub async fn account(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OpportunityQuery {
-    /// Search in the opportunity name.
+    /// Full-text search (name, account name, external id, next step): every word is a prefix,
+    /// accents and case do not matter.
     pub q: Option<String>,
     pub owner_id: Option<i64>,
     pub account_id: Option<i64>,
@@ -862,10 +1044,13 @@ pub struct OpportunityQuery {
     pub close_to: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-    /// json (default) or csv (whole filtered list).
+    /// json (a page, default), csv or json_export (the whole filtered list, in list order).
     pub format: Option<String>,
-    /// `close_date` (soonest first) or `-close_date` (latest first, the default).
+    /// name, account, owner, stage, amount, close_date, created or updated; `-key` for
+    /// descending. Default: relevance when searching, else latest close date first.
     pub sort: Option<String>,
+    /// asc or desc (default: the column's natural direction).
+    pub dir: Option<String>,
     /// `exact` counts every match; by default counting stops at 1,000 (`total_exact` false).
     pub count: Option<String>,
 }
@@ -893,7 +1078,7 @@ pub(crate) fn opportunity_filter(
         stage_kind,
         close_from: date("close_from", close_from)?,
         close_to: date("close_to", close_to)?,
-        soonest_first: false,
+        sort: None,
         exact_count: false,
     })
 }
@@ -915,60 +1100,14 @@ pub async fn opportunities(
 ) -> ApiResult<Response> {
     let mut f =
         opportunity_filter(q.q.clone(), (q.owner_id, q.account_id, q.stage_id), &q.status, &q.close_from, &q.close_to)?;
-    f.soonest_first = match q.sort.as_deref() {
-        None | Some("-close_date") => false,
-        Some("close_date") => true,
-        Some(_) => return Err(AppError::invalid("sort", "must be close_date or -close_date").into()),
-    };
+    f.sort = sort_param(store::SortList::Opportunities, &q.sort, &q.dir)?;
     f.exact_count = exact_count(&q.count)?;
-    if wants_csv(&q.format)? {
-        let rows = all_pages(|offset| {
-            let (s, p, f) = (s.clone(), p.clone(), f.clone());
-            async move { s.app.opportunities(&p, &f, app::MAX_PAGE, offset).await }
-        })
-        .await?;
+    let format = list_format(&q.format)?;
+    if format != ListFormat::Page {
+        let viewer = s.app.viewer(&p).await?;
+        let ids = s.app.store.opportunity_ids(&viewer, &f).await.map_err(AppError::from)?;
         s.app.audit_export(&p, "opportunities").await?;
-        let rows = rows
-            .iter()
-            .map(|o| {
-                let d = opportunity_dto(o);
-                vec![
-                    d.id.to_string(),
-                    d.name,
-                    d.account_id.to_string(),
-                    d.account_name,
-                    d.owner_id.to_string(),
-                    d.owner_name,
-                    d.pipeline_id.to_string(),
-                    d.stage_name,
-                    d.stage_kind,
-                    d.amount.amount,
-                    d.amount.currency,
-                    d.close_date,
-                    d.forecast_category,
-                    d.created_at,
-                    d.updated_at,
-                ]
-            })
-            .collect();
-        let header = [
-            "id",
-            "name",
-            "account_id",
-            "account_name",
-            "owner_id",
-            "owner_name",
-            "pipeline_id",
-            "stage",
-            "stage_kind",
-            "amount",
-            "currency",
-            "close_date",
-            "forecast_category",
-            "created_at",
-            "updated_at",
-        ];
-        return csv_response("opportunities", &header, rows);
+        return export_response(s, viewer, ExportList::Opportunities, format, ids, "opportunities").await;
     }
     let (limit, offset) = page_bounds(q.limit, q.offset)?;
     Ok(axum::Json(page(s.app.opportunities(&p, &f, limit, offset).await?, opportunity_dto)).into_response())

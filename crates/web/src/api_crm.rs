@@ -227,7 +227,8 @@ fn lead_dto(r: &LeadRow) -> LeadDto {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct LeadQuery {
-    /// Search in company, last name and e-mail.
+    /// Full-text search (name, company, e-mail, phone, campaign): every word is a prefix,
+    /// accents and case do not matter.
     pub q: Option<String>,
     /// new, working, nurture, qualified, disqualified or converted.
     pub status: Option<String>,
@@ -235,6 +236,11 @@ pub struct LeadQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub count: Option<String>,
+    /// name, company, email, status, source, owner, created or updated; `-key` for
+    /// descending. Default: relevance when searching, else newest first.
+    pub sort: Option<String>,
+    /// asc or desc (default: the column's natural direction).
+    pub dir: Option<String>,
 }
 
 /// Leads you may see (merged-away leads are left out), newest first.
@@ -252,7 +258,13 @@ pub async fn leads(
         .map(LeadStatus::parse)
         .transpose()
         .map_err(|e| AppError::invalid("status", e.reason))?;
-    let f = LeadFilter { q: q.q, status, owner_id: q.owner_id, exact_count: q.count.as_deref() == Some("exact") };
+    let f = LeadFilter {
+        q: q.q,
+        status,
+        owner_id: q.owner_id,
+        sort: crate::api::sort_param(store::SortList::Leads, &q.sort, &q.dir)?,
+        exact_count: q.count.as_deref() == Some("exact"),
+    };
     let (limit, offset) = page_bounds(q.limit, q.offset)?;
     Ok(axum::Json(page(s.app.leads(&p, &f, limit, offset).await?, lead_dto)))
 }
@@ -694,9 +706,17 @@ pub struct ContactDto {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ContactQuery {
+    /// Full-text search (name, e-mail, phone, title): every word is a prefix, accents and case
+    /// do not matter.
+    pub q: Option<String>,
     pub account_id: Option<i64>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// name, email, title, account, owner or created; `-key` for descending. Default:
+    /// relevance when searching, else name.
+    pub sort: Option<String>,
+    /// asc or desc (default: the column's natural direction).
+    pub dir: Option<String>,
 }
 
 /// Contacts you may see (those you own; a manager's team's; everything for operations).
@@ -708,7 +728,12 @@ pub async fn contacts(
     ApiQuery(q): ApiQuery<ContactQuery>,
 ) -> ApiResult<axum::Json<PageDto<ContactDto>>> {
     let (limit, offset) = page_bounds(q.limit, q.offset)?;
-    let list = s.app.contacts(&p, q.account_id.map(model::AccountId), limit, offset).await?;
+    let f = store::ContactFilter {
+        q: q.q,
+        account_id: q.account_id.map(model::AccountId),
+        sort: crate::api::sort_param(store::SortList::Contacts, &q.sort, &q.dir)?,
+    };
+    let list = s.app.contacts(&p, &f, limit, offset).await?;
     Ok(axum::Json(page(list, |c| {
         let x = &c.contact;
         ContactDto {

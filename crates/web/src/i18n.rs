@@ -160,6 +160,18 @@ mod tests {
         for c in model::ForecastCategory::ALL {
             used.insert(format!("forecast-{}", c.as_str().replace('_', "-")));
         }
+        for s in model::QuoteStatus::ALL {
+            used.insert(format!("quote-status-{}", s.as_str()));
+        }
+        for s in ["sent", "accepted", "rejected", "withdrawn"] {
+            used.insert(format!("quote-to-{s}"));
+        }
+        for s in ["pending", "scheduled", "installed", "cancelled"] {
+            used.insert(format!("order-status-{s}"));
+        }
+        for s in ["created", "scheduled", "installed", "installation-failed", "cancelled"] {
+            used.insert(format!("order-event-{s}"));
+        }
         let missing: Vec<_> = used.difference(&en).collect();
         assert!(missing.is_empty(), "used but not defined in en: {missing:?}");
     }

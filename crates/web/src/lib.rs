@@ -3,6 +3,7 @@
 //! graceful shutdown. Only this crate knows HTTP and JSON.
 
 mod api;
+mod api_commerce;
 mod api_crm;
 mod auth;
 mod error;
@@ -11,6 +12,7 @@ pub mod i18n;
 mod metrics;
 mod pages;
 mod pages_admin;
+mod pages_commerce;
 mod pages_crm;
 mod pages_import;
 
@@ -60,10 +62,14 @@ impl AppState {
         api_crm::opportunities_export, api_crm::accounts_export, api_crm::contacts_export, api_crm::leads_export,
         api_crm::activities_export, api_crm::import, api_crm::contacts, api_crm::scorecard,
         api_crm::scorecard_set, api_crm::methodology_set,
+        api_commerce::products, api_commerce::product_create, api_commerce::product_update,
+        api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
+        api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
+        api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "import"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"))
 )]
 pub struct ApiDoc;
 
@@ -228,6 +234,19 @@ pub fn router(state: AppState) -> Router {
         .route("/loss-reasons", get(api_crm::loss_reasons).post(api_crm::loss_reason_create))
         .route("/stages/{id}/exit-criteria", axum::routing::put(api_crm::stage_exit_criteria))
         .route("/pipelines", get(api::pipelines))
+        .route("/products", get(api_commerce::products).post(api_commerce::product_create))
+        .route("/products/{id}", axum::routing::put(api_commerce::product_update))
+        .route("/price-books", post(api_commerce::price_book_create))
+        .route("/price-books/{id}/prices", axum::routing::put(api_commerce::prices_set))
+        .route("/opportunities/{id}/lines", get(api_commerce::lines).put(api_commerce::lines_set))
+        .route("/opportunities/{id}/quotes", post(api_commerce::quote_create))
+        .route("/opportunities/{id}/order", post(api_commerce::order_create))
+        .route("/quotes", get(api_commerce::quotes))
+        .route("/quotes/{id}", get(api_commerce::quote))
+        .route("/quotes/{id}/status", post(api_commerce::quote_status))
+        .route("/orders", get(api_commerce::orders))
+        .route("/orders/{id}", get(api_commerce::order))
+        .route("/orders/{id}/steps", post(api_commerce::order_step))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -241,6 +260,17 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities/{id}/scorecard", post(pages_crm::opportunity_score))
         .route("/admin/pipelines/{id}/methodology", post(pages_crm::methodology_save))
         .route("/activities", post(pages_crm::activity_create))
+        .route("/opportunities/{id}/lines", post(pages_commerce::lines_save))
+        .route("/opportunities/{id}/quotes", post(pages_commerce::quote_create))
+        .route("/opportunities/{id}/order", post(pages_commerce::order_create))
+        .route("/quotes", get(pages_commerce::quotes))
+        .route("/quotes/{id}/status", post(pages_commerce::quote_status))
+        .route("/orders", get(pages_commerce::orders))
+        .route("/orders/{id}", get(pages_commerce::order))
+        .route("/orders/{id}/steps", post(pages_commerce::order_step))
+        .route("/products", get(pages_commerce::products).post(pages_commerce::product_save))
+        .route("/price-books", post(pages_commerce::price_book_create))
+        .route("/price-books/prices", post(pages_commerce::price_set))
         .route("/leads", get(pages_crm::leads).post(pages_crm::lead_create))
         .route("/leads/new", get(pages_crm::lead_new))
         .route("/leads/{id}", get(pages_crm::lead))

@@ -314,7 +314,7 @@ pub async fn home(State(state): State<AppState>, PageAuth(p): PageAuth) -> PageR
     let f = OpportunityFilter {
         stage_kind: Some(StageKind::Open),
         close_from: Some(today),
-        soonest_first: true,
+        sort: Some(store::Sort { key: "close_date", desc: false }),
         ..Default::default()
     };
     let upcoming = app.opportunities(&p, &f, 10, 0).await.or_page(&p)?.items;
@@ -398,12 +398,71 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub done: Option<String>,
+    /// A refused form's message, shown on the page it came back to.
+    pub error: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,
     pub actor_user_id: Option<String>,
     /// `exact` asks for an exact row count instead of stopping at 1,000.
     pub count: Option<String>,
+    /// A whitelisted column of the list (see `store::SortList`), and asc or desc.
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+}
+
+/// The clickable column headers of a list: each links to the list sorted by that column
+/// (toggling the direction when it is the current one), keeping the other filters.
+pub struct Sorter {
+    base: &'static str,
+    list: store::SortList,
+    /// The filters as `&k=v` pairs, without sort and paging.
+    filters: String,
+    pub current: Option<store::Sort>,
+}
+
+impl Sorter {
+    /// Parses the page's `sort` / `dir` (an unknown column is a 422 page naming the field).
+    pub fn new(base: &'static str, list: store::SortList, q: &ListQuery, filters: &str) -> Result<Sorter, AppError> {
+        let current = list
+            .parse(q.sort.as_deref(), q.dir.as_deref())
+            .map_err(|m| AppError::invalid(if m.starts_with("dir must") { "dir" } else { "sort" }, m))?;
+        Ok(Sorter { base, list, filters: filters.to_string(), current })
+    }
+
+    /// `&sort=..&dir=..` of the current sort, for pager and export links.
+    pub fn suffix(&self) -> String {
+        match &self.current {
+            Some(s) => format!("&sort={}&dir={}", s.key, if s.desc { "desc" } else { "asc" }),
+            None => String::new(),
+        }
+    }
+
+    pub fn href(&self, key: &str) -> String {
+        let desc = match &self.current {
+            Some(s) if s.key == key => !s.desc,
+            _ => self.list.parse(Some(key), None).ok().flatten().is_some_and(|s| s.desc),
+        };
+        format!("{}?sort={key}&dir={}{}", self.base, if desc { "desc" } else { "asc" }, self.filters)
+    }
+
+    /// ▲ / ▼ on the current sort column.
+    pub fn arrow(&self, key: &str) -> &'static str {
+        match &self.current {
+            Some(s) if s.key == key && s.desc => " ▼",
+            Some(s) if s.key == key => " ▲",
+            _ => "",
+        }
+    }
+
+    /// `aria-sort` value of a column header.
+    pub fn aria(&self, key: &str) -> &'static str {
+        match &self.current {
+            Some(s) if s.key == key && s.desc => "descending",
+            Some(s) if s.key == key => "ascending",
+            _ => "none",
+        }
+    }
 }
 
 pub fn opt_id(field: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
@@ -434,6 +493,7 @@ struct AccountsPage {
     rows: Vec<AccountView>,
     pager: Pager,
     export_query: String,
+    sorter: Sorter,
 }
 
 pub async fn accounts(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q): Query<ListQuery>) -> PageResult {
@@ -441,13 +501,16 @@ pub async fn accounts(State(state): State<AppState>, PageAuth(p): PageAuth, Quer
     let (limit, offset) = page_bounds(q.limit, q.offset).or_page(&p)?;
     let region_id = opt_id("region_id", &q.region_id).or_page(&p)?;
     let exact_count = q.count.as_deref() == Some("exact");
-    let f = AccountFilter { q: q.q.clone(), region_id, exact_count, ..Default::default() };
-    let page = state.app.accounts(&p, &f, limit, offset).await.or_page(&p)?;
-    let regions = state.app.regions().await.or_page(&p)?;
-    let suffix = query_suffix(&[
+    let filters = query_suffix(&[
         ("q", q.q.clone().unwrap_or_default()),
         ("region_id", region_id.map(|r| r.to_string()).unwrap_or_default()),
     ]);
+    let sorter = Sorter::new("/accounts", store::SortList::Accounts, &q, &filters).or_page(&p)?;
+    let f =
+        AccountFilter { q: q.q.clone(), region_id, exact_count, sort: sorter.current.clone(), ..Default::default() };
+    let page = state.app.accounts(&p, &f, limit, offset).await.or_page(&p)?;
+    let regions = state.app.regions().await.or_page(&p)?;
+    let suffix = format!("{filters}{}", sorter.suffix());
     let view = AccountsPage {
         count_all: (!page.total_exact).then(|| format!("/accounts?count=exact{suffix}")),
         total_label: crate::pages::count_label(&sh.t, page.total, page.total_exact),
@@ -468,6 +531,7 @@ pub async fn accounts(State(state): State<AppState>, PageAuth(p): PageAuth, Quer
             .collect(),
         pager: pager(&sh.t, "/accounts", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         export_query: suffix,
+        sorter,
         shell: sh,
     };
     Ok(render(&view))
@@ -505,7 +569,8 @@ pub async fn account(State(state): State<AppState>, PageAuth(p): PageAuth, Path(
     let a = state.app.account(&p, AccountId(id)).await.or_page(&p)?;
     let f = OpportunityFilter { account_id: Some(id), ..Default::default() };
     let opps = state.app.opportunities(&p, &f, 100, 0).await.or_page(&p)?;
-    let contacts = state.app.contacts(&p, Some(AccountId(id)), 100, 0).await.or_page(&p)?;
+    let cf = store::ContactFilter { account_id: Some(AccountId(id)), ..Default::default() };
+    let contacts = state.app.contacts(&p, &cf, 100, 0).await.or_page(&p)?;
     let local = state.app.now().to_zoned(a.account.time_zone.tz());
     let view = AccountPage {
         name: a.account.name.clone(),
@@ -554,6 +619,7 @@ struct OpportunitiesPage {
     rows: Vec<OppView>,
     pager: Pager,
     export_query: String,
+    sorter: Sorter,
 }
 
 pub async fn opportunities(
@@ -569,7 +635,22 @@ pub async fn opportunities(
     let exact_count = q.count.as_deref() == Some("exact");
     let owner_id = opt_id("owner_id", &q.owner_id).or_page(&p)?;
     let stage_id = opt_id("stage_id", &q.stage_id).or_page(&p)?;
-    let f = OpportunityFilter { q: q.q.clone(), owner_id, stage_id, stage_kind, exact_count, ..Default::default() };
+    let filters = query_suffix(&[
+        ("q", q.q.clone().unwrap_or_default()),
+        ("status", status.clone()),
+        ("owner_id", owner_id.map(|o| o.to_string()).unwrap_or_default()),
+        ("stage_id", stage_id.map(|o| o.to_string()).unwrap_or_default()),
+    ]);
+    let sorter = Sorter::new("/opportunities", store::SortList::Opportunities, &q, &filters).or_page(&p)?;
+    let f = OpportunityFilter {
+        q: q.q.clone(),
+        owner_id,
+        stage_id,
+        stage_kind,
+        exact_count,
+        sort: sorter.current.clone(),
+        ..Default::default()
+    };
     let page = state.app.opportunities(&p, &f, limit, offset).await.or_page(&p)?;
     let pipelines = state.app.store.pipeline_list().await.map_err(AppError::from).or_page(&p)?;
     let stages = pipelines
@@ -580,12 +661,7 @@ pub async fn opportunities(
         .collect();
     let owner_name =
         owner_id.and_then(|o| page.items.iter().find(|r| r.opportunity.owner_id.0 == o)).map(|r| r.owner_name.clone());
-    let suffix = query_suffix(&[
-        ("q", q.q.clone().unwrap_or_default()),
-        ("status", status.clone()),
-        ("owner_id", owner_id.map(|o| o.to_string()).unwrap_or_default()),
-        ("stage_id", stage_id.map(|o| o.to_string()).unwrap_or_default()),
-    ]);
+    let suffix = format!("{filters}{}", sorter.suffix());
     let view = OpportunitiesPage {
         count_all: (!page.total_exact).then(|| format!("/opportunities?count=exact{suffix}")),
         total_label: crate::pages::count_label(&sh.t, page.total, page.total_exact),
@@ -596,6 +672,7 @@ pub async fn opportunities(
         rows: page.items.iter().map(|o| opp_view(&sh.t, o)).collect(),
         pager: pager(&sh.t, "/opportunities", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         export_query: suffix,
+        sorter,
         shell: sh,
     };
     Ok(render(&view))

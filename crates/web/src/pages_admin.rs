@@ -489,8 +489,32 @@ pub fn audit_filter(q: &ListQuery) -> Result<AuditFilter, AppError> {
 }
 
 /// Audit actions and record kinds the application writes; shown translated, anything else raw.
-pub const AUDIT_ACTIONS: &[&str] =
-    &["create", "update", "sign_in", "sign_out", "change_password", "revoke", "set", "export", "bulk_load"];
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "sign_in",
+    "sign_out",
+    "change_password",
+    "revoke",
+    "set",
+    "export",
+    "bulk_load",
+    "move",
+    "status",
+    "convert",
+    "merge",
+    "import",
+    "score",
+    "update_lines",
+    "sent",
+    "accepted",
+    "rejected",
+    "withdrawn",
+    "scheduled",
+    "installed",
+    "installation_failed",
+    "cancelled",
+];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
     "team",
@@ -503,6 +527,20 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "audit_log",
     "accounts",
     "opportunities",
+    "opportunity",
+    "lead",
+    "contact",
+    "account",
+    "activity",
+    "loss_reason",
+    "stage",
+    "scorecard",
+    "product",
+    "price_book",
+    "quote",
+    "order",
+    "quotes",
+    "orders",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

@@ -105,6 +105,7 @@ struct OpportunityPage {
     score_labels: Vec<(i32, String)>,
     can_write: bool,
     error: Option<String>,
+    commerce: crate::pages_commerce::CommercePanels,
 }
 
 /// How an exit criterion reads in the user's language: a field name, or a scorecard line.
@@ -161,6 +162,8 @@ async fn opportunity_page(
     };
     let reasons = state.app.loss_reasons().await.or_page(p)?;
     let in_days = (state.app.now().as_second() - o.stage_entered_at.as_second()).max(0) / 86_400;
+    let commerce =
+        crate::pages_commerce::panels(state, p, OpportunityId(id), o.amount.currency, &sh.t).await.or_page(p)?;
     let view = OpportunityPage {
         id,
         name: o.name.clone(),
@@ -235,6 +238,7 @@ async fn opportunity_page(
         score_labels: (0..=3).map(|n| (n, sh.t.t(&format!("score-{n}")))).collect(),
         can_write: p.can(model::Permission::WriteRecords),
         error,
+        commerce,
         shell: sh,
     };
     Ok(render(&view))
@@ -271,7 +275,7 @@ pub async fn opportunity(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let id = parse_id(&p, &raw)?;
-    opportunity_page(&state, &p, id, None, q.done.as_deref(), None).await
+    opportunity_page(&state, &p, id, q.error.clone(), q.done.as_deref(), None).await
 }
 
 pub async fn opportunity_move(State(state): State<AppState>, Path(raw): Path<String>, f: FormAuth) -> PageResult {
@@ -374,6 +378,7 @@ struct LeadsPage {
     rows: Vec<LeadView>,
     pager: crate::pages::Pager,
     can_write: bool,
+    sorter: crate::pages::Sorter,
 }
 
 fn status_label(t: &crate::i18n::Tr, s: &str) -> String {
@@ -386,9 +391,11 @@ pub async fn leads(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q
     let status = q.status.clone().unwrap_or_default();
     let st =
         if status.is_empty() { None } else { Some(LeadStatus::parse(&status).map_err(AppError::from).or_page(&p)?) };
-    let f = LeadFilter { q: q.q.clone(), status: st, ..Default::default() };
+    let filters = query_suffix(&[("q", q.q.clone().unwrap_or_default()), ("status", status.clone())]);
+    let sorter = crate::pages::Sorter::new("/leads", store::SortList::Leads, &q, &filters).or_page(&p)?;
+    let f = LeadFilter { q: q.q.clone(), status: st, sort: sorter.current.clone(), ..Default::default() };
     let page = state.app.leads(&p, &f, limit, offset).await.or_page(&p)?;
-    let suffix = query_suffix(&[("q", q.q.clone().unwrap_or_default()), ("status", status.clone())]);
+    let suffix = format!("{filters}{}", sorter.suffix());
     let view = LeadsPage {
         total_label: count_label(&sh.t, page.total, page.total_exact),
         q: q.q.unwrap_or_default(),
@@ -411,6 +418,7 @@ pub async fn leads(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q
             .collect(),
         pager: pager(&sh.t, "/leads", &suffix, (page.total, page.total_exact, page.items.len()), limit, offset),
         can_write: p.can(model::Permission::WriteRecords),
+        sorter,
         shell: sh,
     };
     Ok(render(&view))

@@ -364,3 +364,60 @@ async fn crm_import_and_pipeline_in_a_real_browser() {
     shot(&d, "opportunity-history").await;
     d.quit().await.unwrap();
 }
+
+#[tokio::test]
+async fn products_quotes_and_orders_in_a_real_browser() {
+    let Some((_driver, driver_port)) = start_driver().await else { return };
+    let t = spawn_app(Kind::Sqlite).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // The rep (Dutch) adds two training days to a deal in negotiation, then quotes and sends it.
+    let id = rep_open_opportunity_in(&t, "Negotiation").await;
+    let d = browser(driver_port, 1366, 1500).await;
+    sign_in(&d, &base, REP).await;
+    d.goto(format!("{base}/opportunities/{id}")).await.unwrap();
+    let lines_before = rows(&d, "lines").await.len();
+    let product = SelectElement::new(&wait_for(&d, By::Id("product_new")).await).await.unwrap();
+    product.select_by_value("7").await.unwrap();
+    let qty = d.find(By::Id("quantity_new")).await.unwrap();
+    qty.clear().await.unwrap();
+    qty.send_keys("2").await.unwrap();
+    submit(&d, By::Id("lines-submit")).await;
+    wait_for(&d, By::Id("lines-total")).await;
+    let lines = rows(&d, "lines").await;
+    assert_eq!(lines.len(), lines_before + 1, "{lines:?}");
+    // The last saved line sits above the empty row for the next product.
+    assert!(lines[lines.len() - 2][0].contains("SV-TRN"), "{lines:?}");
+    submit(&d, By::Id("quote-create")).await;
+    let quotes = rows(&d, "quote-list").await;
+    assert_eq!(quotes[0][1], "concept", "{quotes:?}");
+    submit(&d, By::Css("#quote-list button[id$='-sent']")).await;
+    let quotes = rows(&d, "quote-list").await;
+    assert_eq!(quotes[0][1], "verstuurd", "{quotes:?}");
+    d.execute("document.getElementById('products').scrollIntoView()", vec![]).await.unwrap();
+    shot(&d, "opportunity-products-quotes").await;
+    d.quit().await.unwrap();
+
+    // Operations follow the installations: the orders list, then one order planned.
+    let d = browser(driver_port, 1366, 900).await;
+    sign_in(&d, &base, HEAD).await;
+    d.goto(format!("{base}/orders?status=pending")).await.unwrap();
+    wait_for(&d, By::Css("#orders tbody tr a")).await.click().await.unwrap();
+    wait_for(&d, By::Css("#schedule-form input[name=date]")).await;
+    // Typing into a date field depends on the browser's locale; set the value instead.
+    d.execute("document.querySelector('#schedule-form input[name=date]').value = '2026-07-01'", vec![]).await.unwrap();
+    submit(&d, By::Css("#schedule-form button")).await;
+    let status = wait_for(&d, By::Id("order-status")).await.text().await.unwrap();
+    assert_eq!(status, "planned");
+    shot(&d, "order-planned").await;
+    d.goto(format!("{base}/orders")).await.unwrap();
+    wait_for(&d, By::Css("#orders tbody tr")).await;
+    shot(&d, "orders").await;
+    d.goto(format!("{base}/products")).await.unwrap();
+    wait_for(&d, By::Css("#products tbody tr")).await;
+    shot(&d, "products").await;
+    d.quit().await.unwrap();
+}

@@ -512,6 +512,13 @@ both!(another_salesops_export_fills_a_fresh_database, |t| {
         contacts: &[],
         leads: &[],
         activities: &[],
+        products: &company.products,
+        price_books: &company.price_books,
+        prices: &company.prices,
+        opportunity_lines: &[],
+        quotes: &[],
+        orders: &[],
+        order_events: &[],
         now,
     };
     fresh.store.bulk_load(&set, &|_| {}).await.unwrap();

@@ -7,9 +7,11 @@ mod api_errors;
 mod auth;
 mod backup;
 mod browser;
+mod commerce;
 mod crm;
 mod helpers;
 mod import;
+mod lists;
 mod ops;
 mod visibility;
 
