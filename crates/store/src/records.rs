@@ -251,8 +251,9 @@ pub(crate) fn list_order(list: SortList, sort: &Option<Sort>, search: Option<&Se
     };
     match (sort, search) {
         (Some(s), _) => list.order_by(s),
-        (None, Some(_)) => format!("COALESCE(h.score, 0) DESC, {id} ASC"),
-        (None, None) => default.to_string(),
+        // Ranked by relevance where the search brings a score (not on opportunities).
+        (None, Some(s)) if !s.with.is_empty() => format!("COALESCE(h.score, 0) DESC, {id} ASC"),
+        (None, _) => default.to_string(),
     }
 }
 

@@ -117,6 +117,38 @@ pub(crate) fn search_sql(
         return None;
     }
     let t = entity.table();
+    if entity == Entity::Opportunities {
+        // Opportunities are filtered by the match but not ranked: a short prefix can match a
+        // large share of a million deals (their own text or their account's name), and ranking
+        // them all made a search take seconds. The list keeps its own order (latest close date
+        // first), which its index serves, so a page stops after its rows.
+        for word in &words {
+            let cond = match backend {
+                Backend::Sqlite => {
+                    let own = w.arg(Arg::Text(format!("\"{word}\"*")));
+                    let account = w.arg(Arg::Text(format!("search_name : \"{word}\"*")));
+                    format!(
+                        "{alias}.id IN (SELECT rowid FROM opportunities_fts WHERE opportunities_fts MATCH {own} \
+                         UNION SELECT o2.id FROM opportunities o2 WHERE o2.account_id IN \
+                         (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH {account}))"
+                    )
+                }
+                Backend::Postgres => {
+                    let own = w.arg(Arg::Text(format!("{word}:*")));
+                    let account = w.arg(Arg::Text(format!("{word}:*A")));
+                    format!(
+                        "{alias}.id IN (SELECT x.id FROM opportunities x WHERE {} @@ to_tsquery('simple', {own}) \
+                         UNION SELECT x.id FROM opportunities x WHERE x.account_id IN \
+                         (SELECT y.id FROM accounts y WHERE {} @@ to_tsquery('simple', {account})))",
+                        pg_tsv(Entity::Opportunities, "x"),
+                        pg_tsv(Entity::Accounts, "y"),
+                    )
+                }
+            };
+            w.push(cond);
+        }
+        return Some(SearchSql::default());
+    }
     let with = match backend {
         Backend::Sqlite => {
             let m = w.arg(Arg::Text(words.iter().map(|x| format!("\"{x}\"*")).collect::<Vec<_>>().join(" AND ")));
@@ -134,35 +166,7 @@ pub(crate) fn search_sql(
             )
         }
     };
-    if entity != Entity::Opportunities {
-        return Some(SearchSql { with, join: format!("JOIN hits h ON h.id = {alias}.id") });
-    }
-    for word in &words {
-        let cond = match backend {
-            Backend::Sqlite => {
-                let own = w.arg(Arg::Text(format!("\"{word}\"*")));
-                let account = w.arg(Arg::Text(format!("search_name : \"{word}\"*")));
-                format!(
-                    "{alias}.id IN (SELECT rowid FROM opportunities_fts WHERE opportunities_fts MATCH {own} \
-                     UNION SELECT o2.id FROM opportunities o2 WHERE o2.account_id IN \
-                     (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH {account}))"
-                )
-            }
-            Backend::Postgres => {
-                let own = w.arg(Arg::Text(format!("{word}:*")));
-                let account = w.arg(Arg::Text(format!("{word}:*A")));
-                format!(
-                    "{alias}.id IN (SELECT x.id FROM opportunities x WHERE {} @@ to_tsquery('simple', {own}) \
-                     UNION SELECT x.id FROM opportunities x WHERE x.account_id IN \
-                     (SELECT y.id FROM accounts y WHERE {} @@ to_tsquery('simple', {account})))",
-                    pg_tsv(Entity::Opportunities, "x"),
-                    pg_tsv(Entity::Accounts, "y"),
-                )
-            }
-        };
-        w.push(cond);
-    }
-    Some(SearchSql { with, join: format!("LEFT JOIN hits h ON h.id = {alias}.id") })
+    Some(SearchSql { with, join: format!("JOIN hits h ON h.id = {alias}.id") })
 }
 
 /// FTS5 tables of SQLite (derived data: never backed up; rebuilt after bulk writes).
