@@ -40,7 +40,7 @@ pub struct ImportOptions {
 }
 
 /// What an import did (or, on a dry run, would do).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub entity: String,
     pub preset: String,
@@ -59,6 +59,26 @@ pub struct ImportReport {
 }
 
 const MAX_PROBLEMS: usize = 1000;
+
+/// The records of one kind a file may refer to.
+struct Known {
+    ext: HashMap<String, i64>,
+    ids: HashSet<i64>,
+}
+
+/// A row's reference to a record that must exist; Err carries the value that names nothing.
+/// By name only opportunities are refused: a contact's or lead's name (HubSpot's "Associated
+/// Contact") is not unique enough to link by, so such a link is left out, as before.
+fn resolve(field: &str, r: &Option<Ref>, known: &Known) -> Result<Option<i64>, String> {
+    match r {
+        None => Ok(None),
+        Some(Ref::Id(id)) if known.ids.contains(id) => Ok(Some(*id)),
+        Some(Ref::Id(id)) => Err(id.to_string()),
+        Some(Ref::External(e)) => known.ext.get(e).copied().map(Some).ok_or_else(|| e.clone()),
+        Some(Ref::Name(n)) if field == "opportunity" => Err(n.clone()),
+        Some(Ref::Name(_)) => Ok(None),
+    }
+}
 
 struct Ctx<'a> {
     now: Timestamp,
@@ -93,6 +113,8 @@ impl Ctx<'_> {
                 "account" => self.column(&["account_name", "account_external_id", "account_id"]),
                 "parent" => self.column(&["parent_name", "parent_external_id", "parent_id"]),
                 "opportunity" => self.column(&["opportunity_external_id", "opportunity_id"]),
+                "lead" => self.column(&["lead_external_id", "lead_id"]),
+                "contact" => self.column(&["contact_external_id", "contact_id"]),
                 "id" => self.column(&["id", "external_id"]),
                 f => self.column(&[f]),
             };
@@ -101,7 +123,7 @@ impl Ctx<'_> {
                 row: file_row,
                 column: Some(column),
                 value: Some(value.chars().take(80).collect()),
-                code,
+                code: code.into(),
                 message,
             });
         }
@@ -863,9 +885,23 @@ impl App {
         rows: Vec<import::ActivityRow>,
         report: &mut ImportReport,
     ) -> Result<ImportSet, AppError> {
-        let opp_ext = self.store.external_ids("opportunities").await?;
-        let lead_ext = self.store.external_ids("leads").await?;
-        let contact_ext = self.store.external_ids("contacts").await?;
+        // The records the rows refer to: by external id, or by salesops id when that id exists.
+        let known = |ext: HashMap<String, i64>, ids: HashSet<i64>| Known { ext, ids };
+        let ids_of = |pick: fn(&import::ActivityRow) -> &Option<Ref>| -> Vec<i64> {
+            rows.iter().filter_map(|r| if let Some(Ref::Id(id)) = pick(r) { Some(*id) } else { None }).collect()
+        };
+        let opp_known = known(
+            self.store.external_ids("opportunities").await?,
+            self.store.ids_present("opportunities", &ids_of(|r| &r.opportunity)).await?,
+        );
+        let lead_known = known(
+            self.store.external_ids("leads").await?,
+            self.store.ids_present("leads", &ids_of(|r| &r.lead)).await?,
+        );
+        let contact_known = known(
+            self.store.external_ids("contacts").await?,
+            self.store.ids_present("contacts", &ids_of(|r| &r.contact)).await?,
+        );
         let keys = rows.iter().map(|r| (r.id, r.external_id.clone())).collect();
         let (matched, before) = self.matched::<Activity>(cx, keys).await?;
         let (mut new, mut changed) = (vec![], vec![]);
@@ -886,29 +922,31 @@ impl App {
                 },
                 None => None,
             };
-            let by_ext = |m: &HashMap<String, i64>, r: &Option<Ref>| -> Result<Option<i64>, String> {
-                match r {
-                    None => Ok(None),
-                    Some(Ref::Id(id)) => Ok(Some(*id)),
-                    Some(Ref::External(e)) => m.get(e).copied().map(Some).ok_or_else(|| e.clone()),
-                    Some(Ref::Name(n)) => Err(n.clone()),
+            let mut refs = [(None, "opportunity"), (None, "lead"), (None, "contact")];
+            let mut unknown = false;
+            for (slot, (field, r, known)) in refs.iter_mut().zip([
+                ("opportunity", &r.opportunity, &opp_known),
+                ("lead", &r.lead, &lead_known),
+                ("contact", &r.contact, &contact_known),
+            ]) {
+                match resolve(field, r, known) {
+                    Ok(v) => slot.0 = v,
+                    Err(v) => {
+                        cx.problem(
+                            row,
+                            field,
+                            &v,
+                            "unknown_reference",
+                            format!("no {field} has the id or external id '{v}'"),
+                        );
+                        unknown = true;
+                    }
                 }
-            };
-            let opportunity_id = match by_ext(&opp_ext, &r.opportunity) {
-                Ok(v) => v,
-                Err(v) => {
-                    cx.problem(
-                        row,
-                        "opportunity",
-                        &v,
-                        "unknown_reference",
-                        format!("no opportunity has the external id '{v}'"),
-                    );
-                    continue;
-                }
-            };
-            let lead_id = by_ext(&lead_ext, &r.lead).unwrap_or(None);
-            let contact_id = by_ext(&contact_ext, &r.contact).unwrap_or(None);
+            }
+            if unknown {
+                continue;
+            }
+            let [(opportunity_id, _), (lead_id, _), (contact_id, _)] = refs;
             let a = Activity {
                 id: ActivityId(existing.unwrap_or(0)),
                 external_id: r.external_id.or(prior.and_then(|b| b.external_id.clone())),

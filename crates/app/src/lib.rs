@@ -11,6 +11,7 @@ mod crm;
 mod demo_load;
 mod error;
 mod import;
+mod jobs;
 mod org;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use crm::{
 pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use import::{ImportOptions, ImportReport};
+pub use jobs::{ImportJob, JobHandle, JobState};
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 
@@ -61,11 +63,12 @@ impl Clock for FixedClock {
 pub struct App {
     pub store: Store,
     clock: Arc<dyn Clock>,
+    running: Arc<jobs::Running>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        App { store, clock, running: Arc::default() }
     }
 
     pub fn now(&self) -> Timestamp {

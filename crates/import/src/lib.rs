@@ -240,7 +240,7 @@ impl Rows {
 }
 
 /// One reason a file cannot be imported as it is, for the validation report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Problem {
     /// 1-based physical line in the file where the record starts; the header is line 1.
     pub line: u64,
@@ -254,7 +254,7 @@ pub struct Problem {
     /// `bad_date`, `bad_currency`, `bad_email`, `bad_value`, `unknown_value`, `formula`,
     /// `ragged_row`, `bad_utf8`, `bad_quoting`, `too_large`, `empty_file`, `missing_column`,
     /// `duplicate_key`, `mapping`, `io_error`.
-    pub code: &'static str,
+    pub code: std::borrow::Cow<'static, str>,
     /// A clear English sentence naming what is expected.
     pub message: String,
 }

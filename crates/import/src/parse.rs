@@ -43,9 +43,9 @@ pub fn parse(input: &[u8], entity: Entity, mapping: &Mapping, limits: &Limits) -
 /// A larger input is drained to measure it and refused with one `too_large` problem.
 pub fn parse_reader(mut reader: impl Read, entity: Entity, mapping: &Mapping, limits: &Limits) -> Parsed {
     let mut buf = Vec::new();
-    let file_problem = |code, message: String| Parsed {
+    let file_problem = |code: &'static str, message: String| Parsed {
         rows: Rows::empty(entity),
-        problems: vec![Problem { line: 0, row: 0, column: None, value: None, code, message }],
+        problems: vec![Problem { line: 0, row: 0, column: None, value: None, code: code.into(), message }],
         problem_count: 1,
         rows_read: 0,
         ignored_columns: Vec::new(),
@@ -120,7 +120,7 @@ impl<'a> Stream<'a> {
             exts: HashMap::new(),
         };
         let file_problem = |sink: &mut Sink, line: u64, code: &'static str, message: String| {
-            sink.add(|| Problem { line, row: 0, column: None, value: None, code, message })
+            sink.add(|| Problem { line, row: 0, column: None, value: None, code: code.into(), message })
         };
         if input.len() as u64 > limits.max_bytes {
             file_problem(&mut s.sink, 0, "too_large", too_large_message(input.len() as u64, limits.max_bytes));
@@ -154,7 +154,7 @@ impl<'a> Stream<'a> {
                     row: 0,
                     column: None,
                     value: Some(truncate(&q.value)),
-                    code: "bad_quoting",
+                    code: "bad_quoting".into(),
                     message,
                 });
                 return s;
@@ -179,7 +179,7 @@ impl<'a> Stream<'a> {
                             row: 0,
                             column: None,
                             value: Some(truncate(&lossy)),
-                            code: "bad_utf8",
+                            code: "bad_utf8".into(),
                             message: BAD_UTF8.into(),
                         });
                         lossy
@@ -257,7 +257,7 @@ impl<'a> Stream<'a> {
                         row,
                         column,
                         value: Some(truncate(&q.value)),
-                        code: "bad_quoting",
+                        code: "bad_quoting".into(),
                         message,
                     });
                 }
@@ -275,7 +275,7 @@ impl<'a> Stream<'a> {
                             row,
                             column: None,
                             value: None,
-                            code: "ragged_row",
+                            code: "ragged_row".into(),
                             message: format!(
                                 "the row has {n} fields, the header has {width}; check for a missing or extra delimiter or an unquoted '{}' inside a value",
                                 char::from(delimiter).escape_default()
@@ -391,7 +391,7 @@ fn duplicate(
                     row,
                     column: column(0),
                     value: Some(id.to_string()),
-                    code: "duplicate_key",
+                    code: "duplicate_key".into(),
                     message: format!("the id {id} is also on line {first}; a record may appear only once per file"),
                 });
             }
@@ -409,7 +409,7 @@ fn duplicate(
                     row,
                     column: column(1),
                     value: Some(truncate(ext)),
-                    code: "duplicate_key",
+                    code: "duplicate_key".into(),
                     message: format!(
                         "the external id '{}' is also on line {first}; a record may appear only once per file",
                         truncate(ext)
@@ -474,7 +474,7 @@ impl Plan {
         let specs = fields(entity);
         let cols: Vec<Option<usize>> = resolved.cols.iter().map(|c| c.names.iter().find_map(|n| find(n))).collect();
         let mut missing = |column: Option<String>, message: String| {
-            sink.add(|| Problem { line, row: 0, column, value: None, code: "missing_column", message })
+            sink.add(|| Problem { line, row: 0, column, value: None, code: "missing_column".into(), message })
         };
         let names_of =
             |i: usize| resolved.cols[i].names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(" or ");
@@ -1035,7 +1035,7 @@ impl Cx<'_, '_> {
             row,
             column: col.and_then(|c| plan.header.get(c).cloned()),
             value: value.map(|v| truncate(&v)),
-            code: f.code,
+            code: f.code.into(),
             message: f.message,
         });
     }

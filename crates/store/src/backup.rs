@@ -45,6 +45,7 @@ pub const TABLES: &[&str] = &[
     "quotes",
     "orders",
     "order_events",
+    "import_jobs",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

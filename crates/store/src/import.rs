@@ -105,6 +105,21 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// Which of these ids exist in `table` (for checking a file's references by salesops id).
+    pub async fn ids_present(&self, table: &str, ids: &[i64]) -> Result<std::collections::HashSet<i64>> {
+        if !["accounts", "contacts", "leads", "opportunities", "activities"].contains(&table) {
+            return Err(StoreError::Refused(format!("no id lookup on {table}")));
+        }
+        let mut out = std::collections::HashSet::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!("SELECT id FROM {table} WHERE id IN ({list})");
+            let found: Vec<i64> = dispatch!(self, p => sqlx::query_scalar(&sql).fetch_all(p).await?);
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
     /// The opportunities with these ids, as stored (for comparing an import against).
     pub async fn opportunities_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, Opportunity>> {
         let mut out = HashMap::with_capacity(ids.len());

@@ -15,6 +15,7 @@ mod bulk;
 mod commerce;
 mod crm;
 mod import;
+mod jobs;
 mod org;
 pub(crate) mod records;
 mod search;
@@ -41,6 +42,7 @@ pub use crm::{
 pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, Lookups, OpportunityExport,
 };
+pub use jobs::ImportJobRow;
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};

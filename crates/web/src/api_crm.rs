@@ -678,7 +678,7 @@ pub async fn import(
                 row: p.row,
                 column: p.column,
                 value: p.value,
-                code: p.code.into(),
+                code: p.code.into_owned(),
                 message: p.message,
             })
             .collect(),

@@ -172,6 +172,9 @@ mod tests {
         for s in ["created", "scheduled", "installed", "installation-failed", "cancelled"] {
             used.insert(format!("order-event-{s}"));
         }
+        for s in ["running", "failed", "interrupted"] {
+            used.insert(format!("import-job-{s}"));
+        }
         let missing: Vec<_> = used.difference(&en).collect();
         assert!(missing.is_empty(), "used but not defined in en: {missing:?}");
     }

@@ -39,11 +39,20 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// How long the import page waits for an import before showing its job page with the
+    /// progress instead.
+    pub import_wait: std::time::Duration,
 }
 
 impl AppState {
     pub fn new(app: app::App) -> AppState {
-        AppState { app, metrics: Arc::new(Metrics::default()), trust_proxy: false, secure_cookies: false }
+        AppState {
+            app,
+            metrics: Arc::new(Metrics::default()),
+            trust_proxy: false,
+            secure_cookies: false,
+            import_wait: std::time::Duration::from_secs(2),
+        }
     }
 }
 
@@ -283,6 +292,7 @@ pub fn router(state: AppState) -> Router {
                 .post(pages_import::import_submit)
                 .layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),
         )
+        .route("/import/jobs/{id}", get(pages_import::import_job))
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

@@ -8,8 +8,8 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 
 use crate::AppState;
 use crate::auth::{PageAuth, same_secret};
-use crate::pages::{OrPage, PageError, PageResult, Shell, render, shell};
-use app::{AppError, ImportOptions, ImportReport, Principal};
+use crate::pages::{OrPage, PageError, PageResult, Shell, render, see_other, shell};
+use app::{AppError, ImportJob, ImportOptions, ImportReport, JobState, Principal};
 use model::Permission;
 
 /// Largest upload the page accepts.
@@ -75,7 +75,7 @@ pub struct ProblemView {
     column: String,
     value: String,
     message: String,
-    code: &'static str,
+    code: String,
 }
 
 #[derive(Template)]
@@ -91,6 +91,8 @@ struct ImportPage {
     error: Option<String>,
     /// Set after a check or an import.
     result: Option<ResultView>,
+    /// The user's recent import jobs.
+    jobs: Vec<JobLine>,
 }
 
 pub struct ResultView {
@@ -121,13 +123,16 @@ fn page(p: &Principal, entity: &str, preset: &str, create_missing: bool) -> Impo
         foreign_ids: false,
         error: None,
         result: None,
+        jobs: vec![],
         shell: sh,
     }
 }
 
-pub async fn import_form(PageAuth(p): PageAuth) -> PageResult {
+pub async fn import_form(State(state): State<AppState>, PageAuth(p): PageAuth) -> PageResult {
     p.require(Permission::AdministerOrganisation).or_page(&p)?;
-    Ok(render(&page(&p, "opportunities", "", false)))
+    let mut view = page(&p, "opportunities", "", false);
+    view.jobs = recent_jobs(&state, &p, &view.shell.t).await?;
+    Ok(render(&view))
 }
 
 fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView {
@@ -165,7 +170,7 @@ fn result_view(t: &crate::i18n::Tr, file: &str, r: &ImportReport) -> ResultView 
                 column: p.column.clone().unwrap_or_default(),
                 value: p.value.clone().unwrap_or_default(),
                 message: p.message.clone(),
-                code: p.code,
+                code: p.code.to_string(),
             })
             .collect(),
         more: if more > 0 { t.t1("import-more-problems", "count", t.int(more as i64)) } else { String::new() },
@@ -212,7 +217,18 @@ pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> Page
         file_name: file_name.clone(),
         max_bytes: MAX_UPLOAD as u64,
     };
-    match state.app.import_file(p, data, &opts, &|_| {}).await {
+    let (job, mut handle) = match state.app.start_import_job(p, data.clone(), opts).await {
+        Ok(started) => started,
+        Err(e) => return Err(PageError::new(e, Some(p))),
+    };
+    // A small file is done at once and its result shown here; a large one continues as a job
+    // whose page shows the progress.
+    let outcome = match tokio::time::timeout(state.import_wait, &mut handle).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Err(AppError::Internal("the import job stopped unexpectedly".into())),
+        Err(_) => return Ok(see_other(&format!("/import/jobs/{job}"))),
+    };
+    match outcome {
         Ok(report) => {
             let status = if report.problem_count > 0 {
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -220,16 +236,122 @@ pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> Page
                 axum::http::StatusCode::OK
             };
             view.result = Some(result_view(&view.shell.t, file_name, &report));
+            view.jobs = recent_jobs(&state, p, &view.shell.t).await?;
             let mut r = render(&view);
             *r.status_mut() = status;
             Ok(r)
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Refused(_) | AppError::Conflict(_))) => {
             view.error = Some(crate::pages_admin::error_text(&e));
+            view.jobs = recent_jobs(&state, p, &view.shell.t).await?;
             let mut r = render(&view);
             *r.status_mut() = crate::error::status_of(&e);
             Ok(r)
         }
         Err(e) => Err(PageError::new(e, Some(p))),
     }
+}
+
+/// One line of the "recent imports" table.
+pub struct JobLine {
+    id: i64,
+    file: String,
+    what: String,
+    state: String,
+    state_class: &'static str,
+    rows: String,
+    started: String,
+}
+
+async fn recent_jobs(state: &AppState, p: &Principal, t: &crate::i18n::Tr) -> Result<Vec<JobLine>, PageError> {
+    let jobs = state.app.import_jobs(p, 10).await.or_page(p)?;
+    Ok(jobs
+        .iter()
+        .map(|j| JobLine {
+            id: j.id,
+            file: j.file_name.clone(),
+            what: job_what(t, j),
+            state: job_state(t, j),
+            state_class: state_class(j),
+            rows: t.int(j.report.as_ref().map_or(j.rows_read, |r| r.rows_read) as i64),
+            started: t.ts(j.started_at),
+        })
+        .collect())
+}
+
+fn job_what(t: &crate::i18n::Tr, j: &ImportJob) -> String {
+    let mode = t.t(if j.dry_run { "import-job-check" } else { "import-job-apply" });
+    format!("{} · {mode}", t.t(&format!("import-entity-{}", j.entity)))
+}
+
+/// The state in words; a finished job says how it ended.
+fn job_state(t: &crate::i18n::Tr, j: &ImportJob) -> String {
+    match (j.state, &j.report) {
+        (JobState::Done, Some(r)) if r.problem_count > 0 => t.t("import-job-problems"),
+        (JobState::Done, Some(r)) if r.applied => t.t("import-job-applied"),
+        (JobState::Done, _) => t.t("import-job-checked"),
+        (s, _) => t.t(&format!("import-job-{}", s.as_str())),
+    }
+}
+
+fn state_class(j: &ImportJob) -> &'static str {
+    match (j.state, &j.report) {
+        (JobState::Running, _) => "open",
+        (JobState::Done, Some(r)) if r.problem_count == 0 => "won",
+        _ => "lost",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    shell: Shell,
+    id: i64,
+    file: String,
+    what: String,
+    state: String,
+    state_class: &'static str,
+    running: bool,
+    percent: u64,
+    progress: String,
+    started: String,
+    finished: String,
+    error: Option<String>,
+    entity: String,
+    result: Option<ResultView>,
+}
+
+/// A job's page: a progress bar that refreshes itself while the job runs, then its result.
+pub async fn import_job(
+    State(state): State<AppState>,
+    PageAuth(p): PageAuth,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> PageResult {
+    let j = state.app.import_job(&p, id).await.or_page(&p)?;
+    let sh = shell(&p, "import");
+    let t = &sh.t;
+    let page = JobPage {
+        id: j.id,
+        file: j.file_name.clone(),
+        what: job_what(t, &j),
+        state: job_state(t, &j),
+        state_class: state_class(&j),
+        running: j.state == JobState::Running,
+        percent: j.percent(),
+        progress: t.targs(
+            "import-job-progress",
+            &[("read", t.int(j.rows_read as i64)), ("total", t.int(j.rows_total as i64))],
+        ),
+        started: t.ts(j.started_at),
+        finished: j.finished_at.map(|f| t.ts(f)).unwrap_or_default(),
+        error: match j.state {
+            JobState::Failed => Some(j.error.clone().unwrap_or_default()),
+            JobState::Interrupted => Some(t.t("import-job-interrupted-hint")),
+            _ => None,
+        },
+        entity: j.entity.clone(),
+        result: j.report.as_ref().map(|r| result_view(t, &j.file_name, r)),
+        shell: sh,
+    };
+    Ok(render(&page))
 }

@@ -18,7 +18,7 @@ fn problems(csv: &[u8]) -> Vec<Problem> {
 
 /// (line, row, column, code) of each problem.
 fn summary(ps: &[Problem]) -> Vec<(u64, u64, Option<&str>, &str)> {
-    ps.iter().map(|p| (p.line, p.row, p.column.as_deref(), p.code)).collect()
+    ps.iter().map(|p| (p.line, p.row, p.column.as_deref(), p.code.as_ref())).collect()
 }
 
 #[test]

@@ -92,7 +92,7 @@ fn salesforce_owner_ids_need_owner_email() {
     let parsed = parse_with(csv.as_bytes(), Entity::Opportunities, "salesforce");
     assert_eq!(parsed.problems.len(), 1);
     let p = &parsed.problems[0];
-    assert_eq!((p.line, p.row, p.column.as_deref(), p.code), (2, 1, Some("OwnerId"), "unknown_value"));
+    assert_eq!((p.line, p.row, p.column.as_deref(), p.code.as_ref()), (2, 1, Some("OwnerId"), "unknown_value"));
     assert!(p.message.contains("Owner Email"), "{}", p.message);
 }
 

@@ -595,3 +595,111 @@ both!(a_file_larger_than_one_chunk_is_written_all_or_nothing, |t| {
         post_csv(&t, &admin, "/api/v1/import/opportunities?preset=salesops", &many_opportunities(20_000, None)).await;
     assert_eq!((again.json()["new"].as_u64(), again.json()["unchanged"].as_u64()), (Some(0), Some(20_000)));
 });
+
+/// The import page's multipart form, as a browser sends it.
+fn import_form(who: &As, mode: &str, file_name: &str, csv: &str) -> Request<Body> {
+    let As::Session { cookie, csrf } = who else { unreachable!() };
+    let boundary = "JoBbOuNdArY";
+    let mut body = String::new();
+    for (name, value) in
+        [("csrf", csrf.as_str()), ("entity", "opportunities"), ("preset", ""), ("create_missing", "on"), ("mode", mode)]
+    {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"));
+    Request::builder()
+        .method("POST")
+        .uri("/import")
+        .header(header::COOKIE, cookie.clone())
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+both!(an_import_that_takes_long_continues_as_a_job_with_a_progress_page, |t| {
+    // The page waits no time at all, as if every file were large.
+    let mut t = t;
+    t.router =
+        web::router(web::AppState { import_wait: std::time::Duration::ZERO, ..web::AppState::new(t.app.clone()) });
+    let admin = t.session(ADMIN).await;
+    let r = t.raw(import_form(&admin, "apply", "year-2026.csv", SALESFORCE)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let job_page = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert!(job_page.starts_with("/import/jobs/"), "{job_page}");
+    let first = t.get(&job_page, &admin).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.body.contains("year-2026.csv"));
+    assert!(
+        first.body.contains("id=\"import-progress\"") || first.body.contains("id=\"import-result\""),
+        "a running job shows its progress bar, a finished one its result: {}",
+        first.body
+    );
+    // The page refreshes itself until the job ends.
+    let mut page = first;
+    for _ in 0..500 {
+        if !page.body.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        page = t.get(&job_page, &admin).await;
+    }
+    assert!(!page.body.contains("http-equiv=\"refresh\""), "the job ended: {}", page.body);
+    assert!(page.body.contains("id=\"import-result\"") && page.body.contains("id=\"import-summary\""), "{}", page.body);
+    assert!(page.body.contains("class=\"badge won\""), "{}", page.body);
+    let n = t.get("/api/v1/opportunities?q=kantoorinrichting", &admin).await.json()["total"].as_i64().unwrap();
+    assert_eq!(n, 1, "the job imported the file");
+    // The import page lists it under recent imports.
+    let form = t.get("/import", &admin).await;
+    assert!(form.body.contains("id=\"import-jobs\"") && form.body.contains(&format!("href=\"{job_page}\"")));
+    // A job is its owner's: another administrator gets 404, a rep 403.
+    let head = t.session(HEAD).await;
+    assert_eq!(t.get(&job_page, &head).await.status, StatusCode::NOT_FOUND);
+    let rep = t.session(REP).await;
+    assert_eq!(t.get(&job_page, &rep).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/import/jobs/999999", &admin).await.status, StatusCode::NOT_FOUND);
+});
+
+both!(a_job_whose_server_stopped_is_shown_as_interrupted, |t| {
+    let admin = t.session(ADMIN).await;
+    let me = model::UserId(t.user_id(crate::ADMIN).await);
+    // A job row left running by a process that is gone (no heartbeat for a minute).
+    let started = t.app.now() - jiff::SignedDuration::from_secs(60);
+    let id = t.store.import_job_start(me, "accounts", "lost.csv", false, 10, started).await.unwrap();
+    let page = t.get(&format!("/import/jobs/{id}"), &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"import-job-state\">Interrupted"), "{}", page.body);
+    assert!(!page.body.contains("http-equiv=\"refresh\""));
+});
+
+both!(activities_that_name_missing_records_are_reported_not_written, |t| {
+    let admin = t.session(ADMIN).await;
+    let csv = "\
+kind,subject,at,owner_email,opportunity_id,contact_external_id
+call,Follow-up,2026-01-05T10:00:00Z,rep@demo.salesops.io,987654321,
+call,Intro,2026-01-06T10:00:00Z,rep@demo.salesops.io,,C-NOBODY
+";
+    let r = post_csv(&t, &admin, "/api/v1/import/activities?preset=salesops", csv).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let v = r.json();
+    let found: Vec<(u64, &str, &str, &str)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["column"].as_str().unwrap(),
+                p["value"].as_str().unwrap(),
+                p["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, "opportunity_id", "987654321", "unknown_reference"),
+            (3, "contact_external_id", "C-NOBODY", "unknown_reference")
+        ]
+    );
+    assert_eq!(v["applied"], false);
+});
