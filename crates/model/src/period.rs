@@ -351,6 +351,7 @@ impl fmt::Display for PeriodKind {
 
 /// Days since 1970-01-01 (negative before). Plain integer arithmetic, so engines can bucket
 /// millions of dates quickly.
+#[inline]
 pub fn epoch_day(date: Date) -> i32 {
     let (year, month, day) = (i32::from(date.year()), i32::from(date.month()), i32::from(date.day()));
     let year = if month <= 2 { year - 1 } else { year };
