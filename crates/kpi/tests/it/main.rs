@@ -1,0 +1,7 @@
+//! Integration tests of the kpi crate: readable fixtures with expected tables, and properties.
+
+mod fixture;
+mod funnel;
+mod kpis;
+mod properties;
+mod trend;
