@@ -62,6 +62,8 @@ pub enum Unit {
     Money,
     /// A share between 0 and 1.
     Share,
+    /// Achieved over planned (1 = 100 %); above 1 when over-achieved.
+    Attainment,
     /// A growth factor (0.1 = +10 %); may be negative or above 1.
     Growth,
     Days,
@@ -186,10 +188,10 @@ impl Kpi {
             | CancelRate
             | PreInstallationCancellation
             | FirstTimeRight
-            | QuotaAttainment
             | ForecastAccuracy
             | SellingTimeShare
             | Churn => Unit::Share,
+            QuotaAttainment => Unit::Attainment,
             RevenueGrowth | MarketingRoi => Unit::Growth,
             SalesCycleLength | OnboardingTime => Unit::Days,
             LeadFollowUpTime | QuoteResponseTime | TicketResolutionTime => Unit::Minutes,

@@ -23,7 +23,8 @@ const HISTORY: &str = "
 ";
 
 fn render_funnel(funnel: &Funnel, names: &Names) -> String {
-    let mut out = String::from("stage entered advanced lost in_progress conversion drop_off median_days p80_days loss_reasons\n");
+    let mut out =
+        String::from("stage entered advanced lost in_progress conversion drop_off median_days p80_days loss_reasons\n");
     let days = |d: Option<f64>| d.map_or("-".to_string(), |d| format!("{d:.1}"));
     for s in &funnel.stages {
         let reasons: Vec<String> = s
@@ -45,7 +46,10 @@ fn render_funnel(funnel: &Funnel, names: &Names) -> String {
             if reasons.is_empty() { "-".to_string() } else { reasons.join(",") }
         );
     }
-    out + &format!("won {} of {}; lost before the first stage {}\n", funnel.won, funnel.opportunities, funnel.lost_before_first_stage)
+    out + &format!(
+        "won {} of {}; lost before the first stage {}\n",
+        funnel.won, funnel.opportunities, funnel.lost_before_first_stage
+    )
 }
 
 #[test]
@@ -77,7 +81,8 @@ fn funnel_per_segment_and_period() {
     let entered: Vec<u64> = enterprise.stages.iter().map(|s| s.entered).collect();
     assert_eq!((entered, enterprise.won, enterprise.opportunities), (vec![4, 4, 3, 3], 2, 4));
     // Created in the first week only: O1 to O7 (2 to 8 January).
-    let first_week = Cohort { from: Some(fixture::day("2017-01-02")), to: Some(fixture::day("2017-01-08")), segment: None };
+    let first_week =
+        Cohort { from: Some(fixture::day("2017-01-02")), to: Some(fixture::day("2017-01-08")), segment: None };
     let (early, _) = funnel(&fixture::stages(), &opportunities, &changes, &first_week);
     assert_eq!((early.opportunities, early.won), (7, 3));
 }

@@ -164,7 +164,12 @@ fn kpis_without_source_data_say_so_instead_of_zero() {
         .collect();
     assert_eq!(
         reasons,
-        ["no NPS surveys are recorded yet (M2)", "no quotas were supplied", "no order data was supplied", "no lead data was supplied"]
+        [
+            "no NPS surveys are recorded yet (M2)",
+            "no quotas were supplied",
+            "no order data was supplied",
+            "no lead data was supplied"
+        ]
     );
     // Activities have no product line: sliced that way, activity KPIs have no data.
     let q = query(&[Kpi::CallsPlaced, Kpi::Revenue], &[Dimension::ProductLine]);
