@@ -139,3 +139,95 @@ bottleneck: Negotiate Leaky
 ";
     assert_eq!(render_map(&map), expected);
 }
+
+mod properties {
+    use jiff::Timestamp;
+    use kpi::facts::{NONE, OpportunityFact, Outcome, StageChangeFact};
+    use kpi::funnel::Cohort;
+    use kpi::process_map::BottleneckRule;
+    use kpi::{funnel, process_map};
+    use model::{OpportunityId, StageKind};
+    use proptest::prelude::*;
+
+    use crate::fixture::{self, day};
+
+    /// Random walks through the fixture pipeline: each opportunity takes up to 8 steps.
+    fn walks() -> impl Strategy<Value = Vec<Vec<(u8, u16)>>> {
+        prop::collection::vec(prop::collection::vec((0u8..7, 0u16..500), 1..8), 0..30)
+    }
+
+    fn build(walks: &[Vec<(u8, u16)>]) -> (Vec<OpportunityFact>, Vec<StageChangeFact>) {
+        let stages = fixture::stages();
+        let mut opportunities = Vec::new();
+        let mut changes = Vec::new();
+        for (i, walk) in walks.iter().enumerate() {
+            let mut at = 1_480_000_000i64;
+            let mut from = None;
+            for (stage, hours) in walk {
+                at += i64::from(*hours) * 3600;
+                changes.push(StageChangeFact {
+                    opportunity: i as u32,
+                    from,
+                    to: u16::from(*stage),
+                    at: Timestamp::from_second(at).unwrap(),
+                });
+                from = Some(u16::from(*stage));
+            }
+            let last = walk.last().unwrap().0 as usize;
+            opportunities.push(OpportunityFact {
+                id: OpportunityId(i as i64 + 1),
+                rep: 0,
+                territory: 0,
+                product_line: 0,
+                source: 0,
+                segment: (i % 2) as u16,
+                created_on: day("2017-01-01"),
+                cycle_start: day("2017-01-01"),
+                outcome: match stages[last].kind {
+                    StageKind::Won => Outcome::Won,
+                    StageKind::Lost => Outcome::Lost,
+                    StageKind::Open => Outcome::Open,
+                },
+                closed_on: None,
+                amount: 0,
+                loss_reason: NONE,
+            });
+        }
+        (opportunities, changes)
+    }
+
+    proptest! {
+        #[test]
+        fn every_opportunity_that_entered_a_stage_is_accounted_for(walks in walks()) {
+            let (opportunities, changes) = build(&walks);
+            let (result, _) = funnel(&fixture::stages(), &opportunities, &changes, &Cohort::default());
+            let mut previous_entered = u64::MAX;
+            for stage in &result.stages {
+                prop_assert_eq!(stage.entered, stage.advanced + stage.lost + stage.in_progress, "{}", stage.name);
+                prop_assert!(stage.entered <= previous_entered, "a funnel only narrows");
+                prop_assert!(stage.median_days <= stage.p80_days);
+                previous_entered = stage.entered;
+            }
+            prop_assert_eq!(result.stages.last().map_or(0, |s| s.advanced), result.won);
+            // Segments split the cohort.
+            let per_segment: u64 = (0..2)
+                .map(|segment| funnel(&fixture::stages(), &opportunities, &changes, &Cohort { segment: Some(segment), ..Cohort::default() }).0.opportunities)
+                .sum();
+            prop_assert_eq!(per_segment, result.opportunities);
+        }
+
+        #[test]
+        fn the_process_map_balances_every_stage(walks in walks()) {
+            let (opportunities, changes) = build(&walks);
+            let (map, _) = process_map(&fixture::stages(), &opportunities, &changes, &Cohort::default(), &BottleneckRule::default());
+            for node in &map.nodes {
+                let out: u64 = map.edges.iter().filter(|e| e.from == node.stage).map(|e| e.count).sum();
+                let first_entries = changes.iter().filter(|c| c.from.is_none() && c.to == node.stage).count() as u64;
+                let incoming: u64 = map.edges.iter().filter(|e| e.to == node.stage).map(|e| e.count).sum();
+                prop_assert_eq!(out, node.exits);
+                prop_assert_eq!(node.entries, node.exits + node.current);
+                prop_assert_eq!(node.entries, incoming + first_entries);
+            }
+        }
+    }
+}
