@@ -762,6 +762,13 @@ impl Slicer {
         {
             return slot;
         }
+        self.slot_of_new(rep, other)
+    }
+
+    /// The slow path of [`slot_of`](Self::slot_of): combine the dimension values, look the slot
+    /// up or create it.
+    #[inline(never)]
+    fn slot_of_new(&mut self, rep: u32, other: [u16; 4]) -> u32 {
         let mut raw = 0u64;
         for (dimension, &cardinality) in self.by.iter().zip(&self.cardinality) {
             let value = match dimension {

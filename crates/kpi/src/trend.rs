@@ -11,7 +11,11 @@
 //! Tests with too little data (fewer than 5 expected events on either side) are reported with no
 //! p-value and never flagged.
 
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
+
+use crate::value::{Ratio, Value};
 
 /// The data of one series in the two windows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -20,6 +24,62 @@ pub enum Series {
     Proportion { baseline_successes: u64, baseline_trials: u64, recent_successes: u64, recent_trials: u64 },
     /// Event counts over exposures (e.g. days or rep-days) in the two windows.
     Count { baseline_count: u64, baseline_exposure: f64, recent_count: u64, recent_exposure: f64 },
+}
+
+impl Series {
+    /// A proportion series from two cells of a share KPI (win rate, conversion, cancel rate) of a
+    /// [`KpiTable`](crate::KpiTable); `None` unless both parts of both cells are whole counts.
+    pub fn from_ratios(baseline: &Value, recent: &Value) -> Option<Series> {
+        let (b, r) = (parts(baseline)?, parts(recent)?);
+        Some(Series::Proportion {
+            baseline_successes: whole(b.numerator)?,
+            baseline_trials: whole(b.denominator)?,
+            recent_successes: whole(r.numerator)?,
+            recent_trials: whole(r.denominator)?,
+        })
+    }
+
+    /// A count series from two count cells (calls placed, leads generated) and the lengths of
+    /// their windows (days, or rep-days).
+    pub fn from_counts(
+        baseline: &Value,
+        baseline_exposure: f64,
+        recent: &Value,
+        recent_exposure: f64,
+    ) -> Option<Series> {
+        match (baseline, recent) {
+            (Value::Count { count: b }, Value::Count { count: r }) => {
+                Some(Series::Count { baseline_count: *b, baseline_exposure, recent_count: *r, recent_exposure })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl SliceWindows {
+    /// One slice's windows from two cells of a ratio KPI (zero-denominator cells count as empty).
+    pub fn from_values(baseline: &Value, recent: &Value) -> SliceWindows {
+        let (b, r) = (parts(baseline).unwrap_or_default(), parts(recent).unwrap_or_default());
+        let float = |d: Decimal| d.to_f64().unwrap_or(0.0);
+        SliceWindows {
+            baseline_numerator: float(b.numerator),
+            baseline_denominator: float(b.denominator),
+            recent_numerator: float(r.numerator),
+            recent_denominator: float(r.denominator),
+        }
+    }
+}
+
+fn parts(value: &Value) -> Option<Ratio> {
+    match value {
+        Value::Ratio { ratio } => Some(*ratio),
+        Value::NoData { ratio, .. } => *ratio,
+        _ => None,
+    }
+}
+
+fn whole(value: Decimal) -> Option<u64> {
+    value.fract().is_zero().then(|| value.to_u64()).flatten()
 }
 
 /// The test result of one series.

@@ -2,6 +2,8 @@
 //! change of a ratio splits exactly into mix and rate effects per slice.
 
 use kpi::trend::{Series, SliceWindows, attribute_change, detect_changes};
+use kpi::{Ratio, Value};
+use rust_decimal::Decimal;
 
 /// SplitMix64, so the simulation is the same on every run.
 struct Rng(u64);
@@ -100,4 +102,20 @@ fn mix_and_rate_effects_add_up_to_the_change() {
     assert_eq!(parts[0].rate, 0.0, "North's rate did not move");
     assert!(parts[1].rate < -0.05, "South's falling rate drives the drop");
     assert_eq!(parts[2].rate, 0.0, "a new slice changes the mix only");
+}
+
+#[test]
+fn series_come_straight_from_kpi_cells() {
+    let cell = |n: i64, d: i64| Value::ratio(Decimal::from(n), Decimal::from(d), "no closed opportunity");
+    let series = Series::from_ratios(&cell(36, 120), &cell(3, 60)).unwrap();
+    assert_eq!(
+        series,
+        Series::Proportion { baseline_successes: 36, baseline_trials: 120, recent_successes: 3, recent_trials: 60 }
+    );
+    assert!(detect_changes(&[series], 0.05)[0].significant);
+    // Cycle length is days over deals, not a proportion of counts: no series.
+    let days = Value::Ratio { ratio: Ratio::new(Decimal::new(125, 1), Decimal::from(3)) };
+    assert_eq!(Series::from_ratios(&days, &days), None);
+    let windows = SliceWindows::from_values(&cell(0, 0), &cell(5, 20));
+    assert_eq!((windows.baseline_denominator, windows.recent_numerator), (0.0, 5.0));
 }
