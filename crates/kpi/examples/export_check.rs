@@ -20,8 +20,14 @@ fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "/tmp/kpi-check".to_string());
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let scale =
-        common::Scale { reps: 60, opportunities: 30_000, activities: 150_000, quotes: 12_000, orders: 6_000, leads: 12_000 };
+    let scale = common::Scale {
+        reps: 60,
+        opportunities: 30_000,
+        activities: 150_000,
+        quotes: 12_000,
+        orders: 6_000,
+        leads: 12_000,
+    };
     let facts = common::generate(7, &scale);
     let write = |name: &str, text: String| {
         std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -35,7 +41,15 @@ fn main() {
             Outcome::Won => "won",
             Outcome::Lost => "lost",
         };
-        let _ = writeln!(csv, "{i},{outcome},{},{},{},{},{}", o.rep, o.created_on, o.cycle_start, opt(o.closed_on), o.amount);
+        let _ = writeln!(
+            csv,
+            "{i},{outcome},{},{},{},{},{}",
+            o.rep,
+            o.created_on,
+            o.cycle_start,
+            opt(o.closed_on),
+            o.amount
+        );
     }
     write("opportunities.csv", csv);
 
@@ -49,7 +63,14 @@ fn main() {
     let mut csv = String::from("opportunity,created_at,sent_at,sent_on,status\n");
     for q in facts.quotes.iter().flatten() {
         let sent_at = q.sent_at.map_or(String::new(), |t| t.as_second().to_string());
-        let _ = writeln!(csv, "{},{},{sent_at},{},{}", q.opportunity, q.created_at.as_second(), opt(q.sent_on), q.status.as_str());
+        let _ = writeln!(
+            csv,
+            "{},{},{sent_at},{},{}",
+            q.opportunity,
+            q.created_at.as_second(),
+            opt(q.sent_on),
+            q.status.as_str()
+        );
     }
     write("quotes.csv", csv);
 
@@ -82,7 +103,13 @@ fn main() {
 
     let kpis: Vec<Kpi> =
         Kpi::ALL.into_iter().filter(|k| !matches!(k.source(), Source::Missing | Source::DataEntries)).collect();
-    let query = Query { kpis, by: vec![Dimension::Rep], period: PeriodKind::Month, from: date(2015, 1, 1), to: date(2017, 12, 31) };
+    let query = Query {
+        kpis,
+        by: vec![Dimension::Rep],
+        period: PeriodKind::Month,
+        from: date(2015, 1, 1),
+        to: date(2017, 12, 31),
+    };
     let (table, diagnostics) =
         kpi::compute(&facts, &FiscalCalendar::default(), &query).unwrap_or_else(|e| panic!("{e}"));
     assert!(diagnostics.is_empty(), "{diagnostics:?}");

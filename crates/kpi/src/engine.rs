@@ -27,6 +27,42 @@ pub enum Dimension {
     Segment,
 }
 
+impl Dimension {
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Rep,
+        Dimension::Team,
+        Dimension::Region,
+        Dimension::Territory,
+        Dimension::ProductLine,
+        Dimension::Source,
+        Dimension::Segment,
+    ];
+
+    /// The stable snake_case name (`--by rep`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Rep => "rep",
+            Dimension::Team => "team",
+            Dimension::Region => "region",
+            Dimension::Territory => "territory",
+            Dimension::ProductLine => "product_line",
+            Dimension::Source => "source",
+            Dimension::Segment => "segment",
+        }
+    }
+
+    /// Parses a name, also accepting the CRM's words for it: `owner` for the rep, `product` for
+    /// the product line, `lead_source` for the source.
+    pub fn parse(name: &str) -> Option<Dimension> {
+        match name {
+            "owner" => Some(Dimension::Rep),
+            "product" => Some(Dimension::ProductLine),
+            "lead_source" => Some(Dimension::Source),
+            _ => Dimension::ALL.into_iter().find(|d| d.name() == name),
+        }
+    }
+}
+
 /// Which KPIs, sliced how, for which dates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {

@@ -251,3 +251,32 @@ fn quarters_follow_the_fiscal_calendar() {
     // quarter is computed whole, so O6 (won on 1 March) counts: 1000 + 1500 + 3000 + 700.
     assert_eq!(rows, ["2017-Q4 6200.00"]);
 }
+
+#[test]
+fn names_for_the_cli_and_the_api() {
+    assert_eq!(Kpi::parse("win_rate"), Some(Kpi::WinRate));
+    assert!(Kpi::ALL.iter().all(|k| Kpi::parse(k.name()) == Some(*k)));
+    assert_eq!(Dimension::parse("owner"), Some(Dimension::Rep));
+    assert_eq!(Dimension::parse("product"), Some(Dimension::ProductLine));
+    assert!(Dimension::ALL.iter().all(|d| Dimension::parse(d.name()) == Some(*d)));
+    assert_eq!(Dimension::parse("colour"), None);
+}
+
+#[test]
+fn rep_by_segment_matrix() {
+    // A2's matrix of where each rep wins: win rate by rep x segment.
+    let (facts, names) = book();
+    let q = Query { period: PeriodKind::Quarter, ..query(&[Kpi::WinRate], &[Dimension::Rep, Dimension::Segment]) };
+    let (table, _) = compute(&facts, &FiscalCalendar::default(), &q).unwrap();
+    let cells: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let rep = &names.reps[r.slice[0].unwrap() as usize];
+            let segment = &names.segments[r.slice[1].unwrap() as usize];
+            format!("{rep}/{segment} {}", show(&r.values[0]))
+        })
+        .collect();
+    // The first quarter is computed whole: bob also won O6 on 1 March.
+    assert_eq!(cells, ["ann/smb 1/2", "ann/ent -", "bob/smb 2/2", "bob/ent 0/1", "cas/smb -", "cas/ent 1/1"]);
+}
