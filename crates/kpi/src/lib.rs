@@ -10,8 +10,8 @@
 //!   ([`KpiTable::totals`]); KPIs without data are [`Value::NoData`] with the reason, never zero.
 //!   [`KpiTable::compare`] and [`compare_with_target`] compare with the previous period, the same
 //!   period last year or a target; [`drill_down`] lists the records behind a cell.
-//! - [`funnel`] computes stage-to-stage conversion, drop-off, time in stage and loss reasons from
-//!   the stage history; [`process_map`] the transitions between stages with loops, skips and
+//! - [`funnel()`] computes stage-to-stage conversion, drop-off, time in stage and loss reasons from
+//!   the stage history; [`process_map()`] the transitions between stages with loops, skips and
 //!   bottlenecks.
 //! - [`trend`] finds significant changes against a baseline with false-discovery control.
 //!
