@@ -425,6 +425,12 @@ impl KpiTable {
             .unwrap_or_else(|| Value::no_data("the baseline period is outside the computed range"));
         Some(compare_values(current, base))
     }
+
+    /// [`compare`](Self::compare) for every row of the table: one comparison per slice × period,
+    /// in row order (the earliest periods have their baseline outside the range: `NoData`).
+    pub fn compare_all(&self, calendar: &FiscalCalendar, kpi: Kpi, baseline: Baseline) -> Vec<Comparison> {
+        self.rows.iter().filter_map(|row| self.compare(calendar, kpi, &row.slice, row.period, baseline)).collect()
+    }
 }
 
 /// Compares a value with a target (a number in the KPI's unit: a share, money, a count).

@@ -204,6 +204,10 @@ fn comparisons_with_previous_period_last_year_and_target() {
     let c = table.compare(&calendar, Kpi::Revenue, &ann, february, Baseline::SamePeriodLastYear).unwrap();
     assert!(c.baseline.is_no_data(), "February 2016 is outside the computed range");
     assert_eq!(c.difference, None);
+    let all = table.compare_all(&calendar, Kpi::Revenue, Baseline::PreviousPeriod);
+    let differences: Vec<Option<Decimal>> = all.iter().map(|c| c.difference).collect();
+    let euros = |n: i64| Some(Decimal::from(n));
+    assert_eq!(differences, [None, euros(-1000), None, euros(1500), None, euros(3000)]);
     let january = table.value(Kpi::WinRate, &ann, Period::parse("2017-01").unwrap()).unwrap();
     let c = compare_with_target(january, Decimal::new(40, 2));
     assert_eq!(c.difference, Some(Decimal::new(60, 2)));
