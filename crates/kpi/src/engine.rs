@@ -255,7 +255,7 @@ pub fn compute(
             let slot = slicer.slot_of(lead.rep, [lead.territory, NONE, lead.source, lead.segment]);
             let cell = &mut ensure(&mut cells.other, slot, np)[slot as usize * np + p as usize];
             cell.leads += 1;
-            cell.leads_qualified += u64::from(lead.qualified);
+            cell.leads_qualified += u32::from(lead.qualified);
             if let Some(minutes) = lead.follow_up_minutes {
                 cell.follow_up_minutes += u64::from(minutes);
                 cell.follow_up_count += 1;
@@ -271,7 +271,7 @@ pub fn compute(
         let Some(p) = quote.sent_on.and_then(|day| index.of(day)) else { continue };
         let cell = &mut ensure(&mut cells.other, slot, np)[slot as usize * np + p as usize];
         cell.quotes_sent += 1;
-        cell.quotes_accepted += u64::from(quote.status == QuoteStatus::Accepted);
+        cell.quotes_accepted += u32::from(quote.status == QuoteStatus::Accepted);
         if let Some(sent_at) = quote.sent_at {
             let seconds = sent_at.as_second() - quote.created_at.as_second();
             if seconds >= 0 {
@@ -298,13 +298,13 @@ pub fn compute(
             if let Some(cancelled) = order.cancelled_on {
                 cell.orders_cancelled += 1;
                 cell.orders_cancelled_before_installation +=
-                    u64::from(order.installed_on.is_none_or(|installed| cancelled < installed));
+                    u32::from(order.installed_on.is_none_or(|installed| cancelled < installed));
             }
         }
         if let Some(p) = order.installed_on.and_then(|day| index.of(day)) {
             let cell = &mut cells[base + p as usize];
             cell.installed += 1;
-            cell.installed_first_time += u64::from(order.failed_installations == 0);
+            cell.installed_first_time += u32::from(order.failed_installations == 0);
         }
     }
 
@@ -493,21 +493,21 @@ struct ActivityCell {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct OtherCell {
-    leads: u64,
-    leads_qualified: u64,
+    leads: u32,
+    leads_qualified: u32,
     follow_up_minutes: u64,
-    follow_up_count: u64,
-    quotes_sent: u64,
-    quotes_accepted: u64,
+    follow_up_count: u32,
+    quotes_sent: u32,
+    quotes_accepted: u32,
     response_minutes: u64,
-    response_count: u64,
-    orders: u64,
-    orders_cancelled: u64,
-    orders_cancelled_before_installation: u64,
-    installed: u64,
-    installed_first_time: u64,
+    response_count: u32,
+    orders: u32,
+    orders_cancelled: u32,
+    orders_cancelled_before_installation: u32,
+    installed: u32,
+    installed_first_time: u32,
     quota: i64,
-    data_entries: u64,
+    data_entries: u32,
 }
 
 impl OpportunityCell {
@@ -589,9 +589,13 @@ fn cell_value(
                 "no revenue in the previous period",
             ),
         },
-        Kpi::LeadsGenerated => count(x.leads),
-        Kpi::LeadQualificationRate => Value::ratio(d(x.leads_qualified), d(x.leads), "no lead was created"),
-        Kpi::LeadFollowUpTime => Value::ratio(d(x.follow_up_minutes), d(x.follow_up_count), "no lead was followed up"),
+        Kpi::LeadsGenerated => count(x.leads.into()),
+        Kpi::LeadQualificationRate => {
+            Value::ratio(d(x.leads_qualified.into()), d(x.leads.into()), "no lead was created")
+        }
+        Kpi::LeadFollowUpTime => {
+            Value::ratio(d(x.follow_up_minutes), d(x.follow_up_count.into()), "no lead was followed up")
+        }
         Kpi::CallsPlaced => count(u64::from(a.calls)),
         Kpi::TalkTime => count(a.talk_seconds),
         Kpi::EmailsSent => count(u64::from(a.emails)),
@@ -601,17 +605,21 @@ fn cell_value(
             Value::ratio(d(u64::from(a.visits)), d(u64::from(a.visit_sales)), "no visit ended in a sale")
         }
         Kpi::FieldConversion => Value::ratio(d(u64::from(a.visit_sales)), d(u64::from(a.visits)), "no visit was made"),
-        Kpi::DataEntries => count(x.data_entries),
+        Kpi::DataEntries => count(x.data_entries.into()),
         Kpi::ProposalRate => {
             Value::ratio(d(c.created_with_quote.into()), d(c.created.into()), "no opportunity was created")
         }
-        Kpi::QuoteResponseTime => Value::ratio(d(x.response_minutes), d(x.response_count), "no quote was sent"),
-        Kpi::ConversionOnQuotes => Value::ratio(d(x.quotes_accepted), d(x.quotes_sent), "no quote was sent"),
-        Kpi::CancelRate => Value::ratio(d(x.orders_cancelled), d(x.orders), "no order was placed"),
-        Kpi::PreInstallationCancellation => {
-            Value::ratio(d(x.orders_cancelled_before_installation), d(x.orders), "no order was placed")
+        Kpi::QuoteResponseTime => Value::ratio(d(x.response_minutes), d(x.response_count.into()), "no quote was sent"),
+        Kpi::ConversionOnQuotes => {
+            Value::ratio(d(x.quotes_accepted.into()), d(x.quotes_sent.into()), "no quote was sent")
         }
-        Kpi::FirstTimeRight => Value::ratio(d(x.installed_first_time), d(x.installed), "nothing was installed"),
+        Kpi::CancelRate => Value::ratio(d(x.orders_cancelled.into()), d(x.orders.into()), "no order was placed"),
+        Kpi::PreInstallationCancellation => {
+            Value::ratio(d(x.orders_cancelled_before_installation.into()), d(x.orders.into()), "no order was placed")
+        }
+        Kpi::FirstTimeRight => {
+            Value::ratio(d(x.installed_first_time.into()), d(x.installed.into()), "nothing was installed")
+        }
         Kpi::QuotaAttainment => Value::ratio(money(c.won_amount), money(x.quota), "no quota was set"),
         Kpi::ForecastAccuracy
         | Kpi::SellingTimeShare
