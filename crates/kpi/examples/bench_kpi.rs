@@ -98,6 +98,22 @@ fn main() {
             "engine on-CPU time of the thread (less sensitive to a busy machine): best {best:.3} s, median {median:.3} s"
         );
     }
+    // The funnel and the process map over the stage history of all opportunities.
+    let stages = common::stages();
+    let changes = common::stage_history(&facts, 5);
+    let cohort = kpi::funnel::Cohort::default();
+    let started = Instant::now();
+    let (funnel, _) = kpi::funnel(&stages, &facts.opportunities, &changes, &cohort);
+    let funnel_time = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let (map, _) = kpi::process_map(&stages, &facts.opportunities, &changes, &cohort, &Default::default());
+    let map_time = started.elapsed().as_secs_f64();
+    println!(
+        "funnel over {} stage changes of {} opportunities: {funnel_time:.3} s; process map ({} edges): {map_time:.3} s",
+        changes.len(),
+        funnel.opportunities,
+        map.edges.len()
+    );
 }
 
 /// Time this thread has spent on a CPU, from Linux's scheduler statistics (`None` elsewhere).

@@ -6,6 +6,7 @@
 //! python3 crates/kpi/tests/independent/check_kpis.py /tmp/kpi-check
 //! ```
 
+#[allow(dead_code, reason = "the check uses only the book generator, not the stage history")]
 mod common;
 
 use std::fmt::Write as _;

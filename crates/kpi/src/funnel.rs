@@ -89,7 +89,7 @@ pub fn funnel(
     let mut reasons: Vec<BTreeMap<Option<u16>, u64>> = vec![BTreeMap::new(); n];
     let (mut won, mut lost_early) = (0u64, 0u64);
 
-    for history in &histories {
+    for history in histories.iter() {
         let last = history.steps.last().map(|s| s.stage as usize);
         let kind = last.map_or(StageKind::Open, |s| stages[s].kind);
         let furthest = if kind == StageKind::Won {
@@ -130,7 +130,6 @@ pub fn funnel(
             let mut loss_reasons: Vec<(Option<u16>, u64)> = reasons[p].iter().map(|(r, c)| (*r, *c)).collect();
             loss_reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             let mut days = std::mem::take(&mut stays[p]);
-            days.sort_by(f64::total_cmp);
             FunnelStage {
                 stage,
                 name: stages[stage as usize].name.clone(),
@@ -140,8 +139,8 @@ pub fn funnel(
                 in_progress: in_progress[p],
                 conversion: Value::ratio(advanced[p].into(), entered[p].into(), "no opportunity reached this stage"),
                 drop_off: Value::ratio(Decimal::from(lost[p]), entered[p].into(), "no opportunity reached this stage"),
-                median_days: median(&days),
-                p80_days: percentile(&days, 0.8),
+                median_days: median_of(&mut days),
+                p80_days: percentile_of(&mut days, 0.8),
                 loss_reasons,
             }
         })
@@ -155,71 +154,96 @@ pub fn funnel(
     (funnel, diagnostics)
 }
 
-/// The median of sorted values (mean of the two middle values for an even count).
-pub fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
-/// The nearest-rank percentile of sorted values: the smallest value with at least `q` of the
-/// values at or below it.
-pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The median of unsorted values, in linear time (reorders `values`).
+pub(crate) fn median_of(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
         return None;
     }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    let (left, middle, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let middle = *middle;
+    if n % 2 == 1 {
+        return Some(middle);
+    }
+    let below = left.iter().copied().max_by(f64::total_cmp).unwrap_or(middle);
+    Some((below + middle) / 2.0)
 }
 
+/// The nearest-rank percentile of unsorted values, in linear time (reorders `values`).
+pub(crate) fn percentile_of(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    Some(*values.select_nth_unstable_by(rank - 1, f64::total_cmp).1)
+}
+
+#[derive(Clone, Copy)]
 pub(crate) struct Step {
     pub stage: u16,
     pub at: Timestamp,
 }
 
-pub(crate) struct History {
-    pub steps: Vec<Step>,
+pub(crate) struct History<'a> {
+    pub steps: &'a [Step],
     pub loss_reason: Option<u16>,
 }
 
-/// The stage history of every opportunity in the cohort, in time order.
+/// The stage histories of a cohort, stored in one buffer grouped by opportunity.
+pub(crate) struct Histories {
+    steps: Vec<Step>,
+    /// Per opportunity with a history: start and end in `steps`, and its loss reason.
+    spans: Vec<(usize, usize, Option<u16>)>,
+}
+
+impl Histories {
+    pub fn iter(&self) -> impl Iterator<Item = History<'_>> {
+        self.spans.iter().map(|&(start, end, loss_reason)| History { steps: &self.steps[start..end], loss_reason })
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+/// The stage history of every opportunity in the cohort, in time order. A counting sort groups
+/// the changes by opportunity in linear time (no allocation per opportunity); changes with the
+/// same time keep their input order.
 pub(crate) fn histories(
     stages: &[StageFact],
     opportunities: &[OpportunityFact],
     changes: &[StageChangeFact],
     cohort: &Cohort,
-) -> (Vec<History>, Vec<Diagnostic>) {
+) -> (Histories, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut by_opportunity: Vec<Vec<Step>> = Vec::new();
-    let mut slot: Vec<u32> = vec![u32::MAX; opportunities.len()];
+    let in_cohort: Vec<bool> = opportunities
+        .iter()
+        .map(|o| {
+            cohort.from.is_none_or(|from| o.created_on >= from)
+                && cohort.to.is_none_or(|to| o.created_on <= to)
+                && cohort.segment.is_none_or(|segment| o.segment == segment)
+        })
+        .collect();
+    let mut starts = vec![0usize; opportunities.len() + 1];
     let mut dropped = 0usize;
-    for change in changes {
-        let Some(o) = opportunities.get(change.opportunity as usize) else {
+    let mut usable = vec![false; changes.len()];
+    for (i, change) in changes.iter().enumerate() {
+        let o = change.opportunity as usize;
+        let Some(o_fact) = opportunities.get(o) else {
             dropped += 1;
             continue;
         };
         if usize::from(change.to) >= stages.len() || change.from.is_some_and(|f| usize::from(f) >= stages.len()) {
             diagnostics.push(Diagnostic {
-                record: Some(RecordRef::Opportunity(o.id)),
+                record: Some(RecordRef::Opportunity(o_fact.id)),
                 message: "stage change to an unknown stage; left out".to_string(),
             });
             continue;
         }
-        let in_cohort = cohort.from.is_none_or(|from| o.created_on >= from)
-            && cohort.to.is_none_or(|to| o.created_on <= to)
-            && cohort.segment.is_none_or(|segment| o.segment == segment);
-        if !in_cohort {
-            continue;
+        if in_cohort[o] {
+            usable[i] = true;
+            starts[o + 1] += 1;
         }
-        let s = &mut slot[change.opportunity as usize];
-        if *s == u32::MAX {
-            *s = by_opportunity.len() as u32;
-            by_opportunity.push(Vec::new());
-        }
-        by_opportunity[*s as usize].push(Step { stage: change.to, at: change.at });
     }
     if dropped > 0 {
         diagnostics.push(Diagnostic {
@@ -227,22 +251,30 @@ pub(crate) fn histories(
             message: format!("{dropped} stage changes point at no known opportunity; left out"),
         });
     }
-    let mut owners: Vec<usize> = vec![0; by_opportunity.len()];
-    for (o, s) in slot.iter().enumerate() {
-        if *s != u32::MAX {
-            owners[*s as usize] = o;
-        }
+    for o in 0..opportunities.len() {
+        starts[o + 1] += starts[o];
     }
-    let histories = by_opportunity
-        .into_iter()
-        .zip(owners)
-        .map(|(mut steps, o)| {
-            steps.sort_by_key(|s| s.at);
-            let reason = opportunities[o].loss_reason;
-            History { steps, loss_reason: (reason != NONE).then_some(reason) }
-        })
-        .collect();
-    (histories, diagnostics)
+    let mut next = starts.clone();
+    let mut steps = vec![Step { stage: 0, at: Timestamp::UNIX_EPOCH }; starts[opportunities.len()]];
+    for (change, _) in changes.iter().zip(&usable).filter(|(_, usable)| **usable) {
+        let slot = &mut next[change.opportunity as usize];
+        steps[*slot] = Step { stage: change.to, at: change.at };
+        *slot += 1;
+    }
+    let mut spans = Vec::new();
+    for (o, opportunity) in opportunities.iter().enumerate() {
+        let (start, end) = (starts[o], starts[o + 1]);
+        if start == end {
+            continue;
+        }
+        let history = &mut steps[start..end];
+        if !history.is_sorted_by_key(|s| s.at) {
+            history.sort_by_key(|s| s.at);
+        }
+        let reason = opportunity.loss_reason;
+        spans.push((start, end, (reason != NONE).then_some(reason)));
+    }
+    (Histories { steps, spans }, diagnostics)
 }
 
 /// Open, non-nurture stages in pipeline order.

@@ -10,15 +10,13 @@
 //! - the share of its exits that go to a lost stage is at least `leak_factor` times the median of
 //!   those stages' loss shares, and at least `min_loss_share` (**leaky**).
 
-use std::collections::BTreeMap;
-
 use model::StageKind;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::Diagnostic;
 use crate::facts::{OpportunityFact, StageChangeFact, StageFact};
-use crate::funnel::{Cohort, days_between, forward_stages, histories, median};
+use crate::funnel::{Cohort, days_between, forward_stages, histories, median_of};
 use crate::value::Value;
 
 /// Thresholds of the bottleneck rule.
@@ -121,8 +119,9 @@ pub fn process_map(
     let mut current = vec![0u64; n];
     let mut lost_exits = vec![0u64; n];
     let mut stays: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut edges: BTreeMap<(u16, u16), Vec<f64>> = BTreeMap::new();
-    for history in &histories {
+    // Days before each move, per (from, to) pair: a dense matrix, the pipeline is small.
+    let mut moves: Vec<Vec<f64>> = vec![Vec::new(); n * n];
+    for history in histories.iter() {
         for (i, step) in history.steps.iter().enumerate() {
             entries[step.stage as usize] += 1;
             match history.steps.get(i + 1) {
@@ -131,7 +130,7 @@ pub fn process_map(
                     exits[step.stage as usize] += 1;
                     lost_exits[step.stage as usize] += u64::from(stages[next.stage as usize].kind == StageKind::Lost);
                     stays[step.stage as usize].push(days);
-                    edges.entry((step.stage, next.stage)).or_default().push(days);
+                    moves[step.stage as usize * n + next.stage as usize].push(days);
                 }
                 None => current[step.stage as usize] += 1,
             }
@@ -152,10 +151,12 @@ pub fn process_map(
             },
         }
     };
-    let edges = edges
+    let edges = moves
         .into_iter()
-        .map(|((from, to), mut days)| {
-            days.sort_by(f64::total_cmp);
+        .enumerate()
+        .filter(|(_, days)| !days.is_empty())
+        .map(|(pair, mut days)| {
+            let (from, to) = ((pair / n) as u16, (pair % n) as u16);
             Edge {
                 from,
                 to,
@@ -165,26 +166,18 @@ pub fn process_map(
                     Decimal::from(exits[from as usize]),
                     "no exits from this stage",
                 ),
-                median_days: median(&days),
+                median_days: median_of(&mut days),
                 movement: movement(from, to),
             }
         })
         .collect();
 
-    let medians: Vec<Option<f64>> = stays
-        .iter_mut()
-        .map(|days| {
-            days.sort_by(f64::total_cmp);
-            median(days)
-        })
-        .collect();
+    let medians: Vec<Option<f64>> = stays.iter_mut().map(|days| median_of(days)).collect();
     let eligible: Vec<usize> = forward.iter().map(|s| *s as usize).filter(|s| exits[*s] >= rule.min_exits).collect();
     let loss_share = |s: usize| lost_exits[s] as f64 / exits[s] as f64;
     let mut typical_days: Vec<f64> = eligible.iter().filter_map(|s| medians[*s]).collect();
-    typical_days.sort_by(f64::total_cmp);
     let mut typical_loss: Vec<f64> = eligible.iter().map(|s| loss_share(*s)).collect();
-    typical_loss.sort_by(f64::total_cmp);
-    let (typical_days, typical_loss) = (median(&typical_days), median(&typical_loss));
+    let (typical_days, typical_loss) = (median_of(&mut typical_days), median_of(&mut typical_loss));
 
     let nodes = (0..n)
         .map(|s| {

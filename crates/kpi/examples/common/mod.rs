@@ -166,3 +166,61 @@ pub fn generate(seed: u64, scale: &Scale) -> Facts {
         data_entries: None,
     }
 }
+
+/// A pipeline of four forward stages, nurture, won and lost.
+pub fn stages() -> Vec<kpi::facts::StageFact> {
+    use model::{StageId, StageKind};
+    [
+        ("Lead", StageKind::Open, false),
+        ("Qualify", StageKind::Open, false),
+        ("Proposal", StageKind::Open, false),
+        ("Negotiate", StageKind::Open, false),
+        ("Nurture", StageKind::Open, true),
+        ("Won", StageKind::Won, false),
+        ("Lost", StageKind::Lost, false),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (name, kind, nurture))| kpi::facts::StageFact {
+        id: StageId(i as i64 + 1),
+        name: name.to_string(),
+        order: i as i32,
+        kind,
+        nurture,
+    })
+    .collect()
+}
+
+/// A stage history for every opportunity, consistent with its outcome: forward through the
+/// stages (sometimes via nurture), ending in won or lost when closed. Shuffled by time, as a
+/// store would return them.
+pub fn stage_history(facts: &Facts, seed: u64) -> Vec<kpi::facts::StageChangeFact> {
+    use kpi::facts::StageChangeFact;
+    let mut rng = Rng(seed);
+    let mut changes = Vec::with_capacity(facts.opportunities.len() * 4);
+    for (i, o) in facts.opportunities.iter().enumerate() {
+        let mut at = Timestamp::UNIX_EPOCH + (i64::from(epoch_day(o.created_on)) * 24).hours();
+        let furthest = rng.below(4) as u16;
+        let mut from = None;
+        for stage in 0..=furthest {
+            changes.push(StageChangeFact { opportunity: i as u32, from, to: stage, at });
+            from = Some(stage);
+            at += (rng.below(20 * 24) as i64 + 1).hours();
+            if stage == 1 && rng.below(10) == 0 {
+                changes.push(StageChangeFact { opportunity: i as u32, from, to: 4, at });
+                at += (rng.below(60 * 24) as i64 + 1).hours();
+                changes.push(StageChangeFact { opportunity: i as u32, from: Some(4), to: stage, at });
+                at += (rng.below(10 * 24) as i64 + 1).hours();
+            }
+        }
+        let end = match o.outcome {
+            Outcome::Won => Some(5),
+            Outcome::Lost => Some(6),
+            Outcome::Open => None,
+        };
+        if let Some(end) = end {
+            changes.push(StageChangeFact { opportunity: i as u32, from, to: end, at });
+        }
+    }
+    changes
+}
