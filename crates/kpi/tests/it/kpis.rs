@@ -284,3 +284,30 @@ fn rep_by_segment_matrix() {
     // The first quarter is computed whole: bob also won O6 on 1 March.
     assert_eq!(cells, ["ann/smb 1/2", "ann/ent -", "bob/smb 2/2", "bob/ent 0/1", "cas/smb -", "cas/ent 1/1"]);
 }
+
+#[test]
+fn weeks_and_445_quarters_decide_the_period_by_the_close_day() {
+    let mut names = Names::default();
+    let reps = fixture::reps("ann north 0", &mut names);
+    // Won on Sunday 1 January 2017 and on Monday 2 January 2017.
+    let opportunities = fixture::opportunities(
+        "
+        O1 ann web smb 2016-12-01 won 2017-01-01 100.00
+        O2 ann web smb 2016-12-01 won 2017-01-02 200.00
+        ",
+        &mut names,
+    );
+    let facts = fixture::facts(reps, opportunities, vec![]);
+    let revenue = |calendar: FiscalCalendar, period: PeriodKind| -> Vec<String> {
+        let q = Query { period, from: day("2016-12-26"), to: day("2017-01-08"), ..query(&[Kpi::Revenue], &[]) };
+        let (table, _) = compute(&facts, &calendar, &q).unwrap();
+        table.rows.iter().map(|r| format!("{} {}", r.period, show(&r.values[0]))).collect()
+    };
+    // ISO weeks: Sunday 1 January 2017 is still in week 52 of 2016.
+    assert_eq!(revenue(FiscalCalendar::default(), PeriodKind::Week), ["2016-W52 100.00", "2017-W01 200.00"]);
+    // 4-4-5 with a January start: FY2017 begins on Monday 2 January (the Monday nearest the 1st).
+    let weeks = FiscalCalendar::new(1, model::QuarterScheme::Weeks445).unwrap();
+    assert_eq!(revenue(weeks, PeriodKind::Quarter), ["2016-Q4 100.00", "2017-Q1 200.00"]);
+    // Calendar quarters: both fall in the first quarter of 2017.
+    assert_eq!(revenue(FiscalCalendar::default(), PeriodKind::Quarter), ["2016-Q4 0.00", "2017-Q1 300.00"]);
+}
