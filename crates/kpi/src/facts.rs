@@ -196,3 +196,74 @@ impl Facts {
         }
     }
 }
+
+/// Maps the caller's keys (team ids, lead-source names, segment labels, user ids) to the dense
+/// small integers the facts use, and back for labelling results.
+#[derive(Debug, Clone)]
+pub struct DenseKeys<K> {
+    keys: Vec<K>,
+    positions: std::collections::HashMap<K, u32>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Default for DenseKeys<K> {
+    fn default() -> Self {
+        DenseKeys { keys: Vec::new(), positions: std::collections::HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> DenseKeys<K> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The dense key of `key`, assigning the next one when it is new.
+    pub fn key(&mut self, key: &K) -> u32 {
+        if let Some(&position) = self.positions.get(key) {
+            return position;
+        }
+        let position = self.keys.len() as u32;
+        self.keys.push(key.clone());
+        self.positions.insert(key.clone(), position);
+        position
+    }
+
+    /// Like [`key`](Self::key) for a dimension value (a `u16`), or `None` beyond 65,534 values
+    /// ([`NONE`] is reserved).
+    pub fn small_key(&mut self, key: &K) -> Option<u16> {
+        let position = self.key(key);
+        u16::try_from(position).ok().filter(|p| *p != NONE)
+    }
+
+    /// The dense key of `key`, if it has one.
+    pub fn get(&self, key: &K) -> Option<u32> {
+        self.positions.get(key).copied()
+    }
+
+    /// The caller's key behind a dense key (to label a slice).
+    pub fn label(&self, position: u32) -> Option<&K> {
+        self.keys.get(position as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_keys_round_trip() {
+        let mut sources = DenseKeys::new();
+        assert_eq!(sources.small_key(&"web".to_string()), Some(0));
+        assert_eq!(sources.small_key(&"fair".to_string()), Some(1));
+        assert_eq!(sources.small_key(&"web".to_string()), Some(0));
+        assert_eq!(sources.label(1).map(String::as_str), Some("fair"));
+        assert_eq!((sources.get(&"tv".to_string()), sources.len()), (None, 2));
+    }
+}
