@@ -4,6 +4,8 @@
 //! loads records, converts money to the reporting currency and maps ids to dense small keys; the
 //! engines return tables and a list of [`Diagnostic`]s about records they had to leave out.
 //!
+//! - [`FactsBuilder`] turns the model's records into [`Facts`] (currency conversion, local days,
+//!   dense keys); callers with their own fast loading path can fill [`Facts`] directly.
 //! - [`compute`] builds a [`KpiTable`]: every requested [`Kpi`] for every slice (by rep, team,
 //!   region, territory, product line, source, segment) × period of a [`model::FiscalCalendar`].
 //!   Ratios keep numerator and denominator ([`Ratio`]) so slices re-aggregate exactly
@@ -17,6 +19,7 @@
 //!
 //! Definitions of every KPI: `docs/kpis.md`.
 
+pub mod build;
 mod catalogue;
 mod drill;
 mod engine;
@@ -26,6 +29,7 @@ pub mod process_map;
 pub mod trend;
 mod value;
 
+pub use build::FactsBuilder;
 pub use catalogue::{Kpi, Source, Unit};
 pub use drill::{DrillDown, drill_down};
 pub use engine::{Baseline, Comparison, Dimension, KpiTable, Query, Row, compare_with_target, compute};
