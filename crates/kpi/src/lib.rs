@@ -11,7 +11,8 @@
 //!   Ratios keep numerator and denominator ([`Ratio`]) so slices re-aggregate exactly
 //!   ([`KpiTable::totals`]); KPIs without data are [`Value::NoData`] with the reason, never zero.
 //!   [`KpiTable::compare`] and [`compare_with_target`] compare with the previous period, the same
-//!   period last year or a target; [`drill_down`] lists the records behind a cell.
+//!   period last year or a target; [`drill_down`] lists the records behind a cell;
+//!   [`KpiTable::roll_up`] turns a daily table (a stored rollup) into months or quarters.
 //! - [`funnel()`] computes stage-to-stage conversion, drop-off, time in stage and loss reasons from
 //!   the stage history; [`process_map()`] the transitions between stages with loops, skips and
 //!   bottlenecks.
@@ -26,6 +27,7 @@ mod engine;
 pub mod facts;
 pub mod funnel;
 pub mod process_map;
+mod rollup;
 pub mod trend;
 mod value;
 
@@ -74,4 +76,6 @@ pub enum KpiError {
     NoData { kpi: Kpi, reason: &'static str },
     #[error("the slice has {values} values for {dimensions} dimensions")]
     SliceShape { dimensions: usize, values: usize },
+    #[error("the period {fine} does not lie inside one {kind}")]
+    PeriodsDoNotNest { fine: model::Period, kind: model::PeriodKind },
 }

@@ -311,3 +311,16 @@ fn weeks_and_445_quarters_decide_the_period_by_the_close_day() {
     // Calendar quarters: both fall in the first quarter of 2017.
     assert_eq!(revenue(FiscalCalendar::default(), PeriodKind::Quarter), ["2016-Q4 0.00", "2017-Q1 300.00"]);
 }
+
+#[test]
+fn weeks_do_not_roll_up_into_months() {
+    let (facts, _) = book();
+    let calendar = FiscalCalendar::default();
+    let weekly = Query { period: PeriodKind::Week, ..query(&[Kpi::Revenue], &[]) };
+    let (weeks, _) = compute(&facts, &calendar, &weekly).unwrap();
+    let error = weeks.roll_up(&calendar, PeriodKind::Month).unwrap_err();
+    // The first ISO week of the range, 26 December 2016 to 1 January 2017, straddles two months.
+    assert_eq!(error.to_string(), "the period 2016-W52 does not lie inside one month");
+    let yearly = weeks.roll_up(&FiscalCalendar::new(1, model::QuarterScheme::Weeks445).unwrap(), PeriodKind::Quarter);
+    assert!(yearly.is_ok(), "ISO weeks nest in 4-4-5 quarters");
+}

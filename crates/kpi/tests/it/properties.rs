@@ -206,6 +206,32 @@ proptest! {
     }
 
     #[test]
+    fn a_daily_table_rolls_up_to_the_monthly_one(raw in raw_book()) {
+        let facts = book(raw);
+        let calendar = FiscalCalendar::new(4, model::QuarterScheme::Calendar).unwrap();
+        for by in [vec![Dimension::Rep], vec![Dimension::Segment]] {
+            let daily = Query { period: PeriodKind::Day, ..query(&by) };
+            let (days, _) = compute(&facts, &calendar, &daily).unwrap();
+            for kind in [PeriodKind::Month, PeriodKind::Quarter] {
+                let (direct, _) = compute(&facts, &calendar, &Query { period: kind, ..query(&by) }).unwrap();
+                let rolled = days.roll_up(&calendar, kind).unwrap();
+                prop_assert_eq!(&rolled.periods, &direct.periods);
+                prop_assert_eq!(rolled.rows.len(), direct.rows.len());
+                for (r, d) in rolled.rows.iter().zip(&direct.rows) {
+                    prop_assert_eq!((&r.slice, r.period), (&d.slice, d.period));
+                    for ((kpi, a), b) in rolled.kpis.iter().zip(&r.values).zip(&d.values) {
+                        if *kpi == Kpi::AverageRevenuePerRep && by == [Dimension::Segment] {
+                            prop_assert!(a.is_no_data());
+                            continue;
+                        }
+                        prop_assert_eq!(parts(a), parts(b), "{} by {:?} in {}", kpi, by, d.period);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rates_stay_within_zero_and_one_and_nothing_is_nan(raw in raw_book()) {
         let facts = book(raw);
         let (table, _) = compute(&facts, &FiscalCalendar::default(), &query(&[Dimension::Rep])).unwrap();
