@@ -68,6 +68,8 @@ pub fn drill_down(
 
     match kpi.source() {
         Source::Opportunities => {
+            // The average revenue per rep counts reps: one denominator record per rep.
+            let mut reps_seen = std::collections::HashSet::new();
             for o in &facts.opportunities {
                 if !opportunity_matches(o) {
                     continue;
@@ -87,7 +89,7 @@ pub fn drill_down(
                         (counted, counted)
                     }
                     Kpi::OpenPipeline => (o.created_on <= end && closed_on(o).is_none_or(|day| day > end), false),
-                    Kpi::AverageRevenuePerRep => (won, created || closed.is_some()),
+                    Kpi::AverageRevenuePerRep => (won, (created || closed.is_some()) && reps_seen.insert(o.rep)),
                     Kpi::RevenueGrowth => {
                         let previous = calendar.previous(period);
                         let before = closed_on(o).is_some_and(|day| calendar.contains(previous, day));
@@ -96,16 +98,6 @@ pub fn drill_down(
                     _ => (false, false),
                 };
                 push(numerator, denominator, id, num, den);
-            }
-            if kpi == Kpi::AverageRevenuePerRep {
-                // The denominator counts reps, not opportunities: keep one record per rep.
-                let mut seen = std::collections::HashSet::new();
-                denominator.retain(|record| match record {
-                    RecordRef::Opportunity(id) => {
-                        facts.opportunities.iter().find(|o| o.id == *id).is_some_and(|o| seen.insert(o.rep))
-                    }
-                    _ => true,
-                });
             }
         }
         Source::Activities => {
