@@ -13,6 +13,7 @@ mod format;
 mod ids;
 mod money;
 mod org;
+pub mod period;
 mod records;
 pub mod search;
 
@@ -21,4 +22,5 @@ pub use format::{Locale, format_date, format_decimal, format_money, format_money
 pub use ids::*;
 pub use money::{Currency, FxRate, FxTable, Money, MoneyError};
 pub use org::{Email, Permission, Role, TimeZoneName, TokenScope, ValueError, Visibility};
+pub use period::{FiscalCalendar, Period, PeriodError, PeriodKind, QuarterScheme};
 pub use records::*;
