@@ -12,7 +12,7 @@ use model::{
     LossReasonId, Opportunity, OpportunityId, Permission, Pipeline, StageChange, StageKind, TimeZoneName, UserId,
 };
 use serde::Serialize;
-use store::{ImportSet, Lookups};
+use store::{ImportSet, LeadStatusChange, Lookups};
 
 use crate::{App, AppError, Principal, default_forecast};
 
@@ -837,7 +837,7 @@ impl App {
     ) -> Result<ImportSet, AppError> {
         let keys = rows.iter().map(|r| (r.id, r.external_id.clone())).collect();
         let (matched, before) = self.matched::<Lead>(cx, keys).await?;
-        let (mut new, mut changed) = (vec![], vec![]);
+        let (mut new, mut changed, mut history) = (vec![], vec![], vec![]);
         for (i, (r, existing)) in rows.into_iter().zip(matched).enumerate() {
             let row = i + 1;
             let prior = existing.and_then(|id| before.get(&id));
@@ -869,6 +869,16 @@ impl App {
                 None => new.push(l),
                 Some(b) if *b == l => report.unchanged += 1,
                 Some(b) => {
+                    if b.status != l.status {
+                        history.push(LeadStatusChange {
+                            lead_id: b.id,
+                            from: b.status,
+                            to: l.status,
+                            reason: l.disqualify_reason.clone(),
+                            at: cx.now,
+                            actor: Some(cx.me),
+                        });
+                    }
                     cx.changes.push((b.id.0, json(b), json(&l)));
                     changed.push(l);
                 }
@@ -876,7 +886,7 @@ impl App {
         }
         report.new += new.len();
         report.changed += changed.len();
-        Ok(ImportSet::Leads { new, changed })
+        Ok(ImportSet::Leads { new, changed, history })
     }
 
     async fn plan_activities(

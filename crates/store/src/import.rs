@@ -11,6 +11,17 @@ use crate::crm::*;
 use crate::{Arg, Result, Store, StoreError, bind_all, dispatch};
 use model::{Account, Activity, Contact, Lead, Opportunity, OpportunityId, StageChange};
 
+/// A lead's move from one status to another, as its history records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadStatusChange {
+    pub lead_id: model::LeadId,
+    pub from: model::LeadStatus,
+    pub to: model::LeadStatus,
+    pub reason: Option<String>,
+    pub at: jiff::Timestamp,
+    pub actor: Option<model::UserId>,
+}
+
 /// The records an import writes. Ids below zero are references into the new records of this
 /// import (index `-id - 1`), replaced by the ids assigned while writing: the opportunity of a
 /// `history` entry, the `account_id` of opportunities, the `parent_id` of new accounts (new
@@ -25,9 +36,11 @@ pub enum ImportSet {
         new: Vec<Contact>,
         changed: Vec<Contact>,
     },
+    /// `history`: the status moves of changed leads, written to their lead history.
     Leads {
         new: Vec<Lead>,
         changed: Vec<Lead>,
+        history: Vec<LeadStatusChange>,
     },
     /// `new_accounts` are accounts the file refers to that do not exist yet (when the import
     /// may create them); an opportunity's `account_id` below zero refers to index `-id - 1`.
@@ -57,7 +70,7 @@ impl ImportSet {
         match self {
             ImportSet::Accounts { new, changed } => (new.len(), changed.len()),
             ImportSet::Contacts { new, changed } => (new.len(), changed.len()),
-            ImportSet::Leads { new, changed } => (new.len(), changed.len()),
+            ImportSet::Leads { new, changed, .. } => (new.len(), changed.len()),
             ImportSet::Opportunities { new, changed, .. } => (new.len(), changed.len()),
             ImportSet::Activities { new, changed } => (new.len(), changed.len()),
         }
@@ -296,13 +309,15 @@ impl ImportWriter {
                 let rows = ArgRows::new(changed, None, &ids, contact_new);
                 store.update_rows(tx, table, CONTACT_COLUMNS, rows, progress).await?;
             }
-            ImportSet::Leads { new, changed } => {
+            ImportSet::Leads { new, changed, history } => {
                 let rows = ArgRows::new(new, Some(&ids), &ids, lead_new);
                 store.insert_batches(tx, table, LEAD_COLUMNS, rows, progress).await?;
                 let rows = ArgRows::new(new, Some(&ids), &ids, lead_new_history);
                 store.insert_batches(tx, "lead_history", LEAD_HISTORY_COLUMNS, rows, &|_| {}).await?;
                 let rows = ArgRows::new(changed, None, &ids, lead_new);
                 store.update_rows(tx, table, LEAD_COLUMNS, rows, progress).await?;
+                let rows = ArgRows::new(history, None, &ids, lead_change_history);
+                store.insert_batches(tx, "lead_history", LEAD_HISTORY_COLUMNS, rows, &|_| {}).await?;
             }
             ImportSet::Opportunities { new, changed, history, new_accounts } => {
                 if !new_accounts.is_empty() {
@@ -499,6 +514,17 @@ fn lead_new_history(l: &Lead, id: Option<i64>, _: &[i64]) -> Vec<Arg> {
         l.id = model::LeadId(id);
     }
     lead_first_history_args(&l)
+}
+
+fn lead_change_history(c: &LeadStatusChange, _: Option<i64>, _: &[i64]) -> Vec<Arg> {
+    vec![
+        Arg::I64(c.lead_id.0),
+        Arg::OptText(Some(c.from.as_str().into())),
+        Arg::Text(c.to.as_str().into()),
+        Arg::OptText(c.reason.clone()),
+        Arg::I64(crate::micros(c.at)),
+        Arg::OptI64(c.actor.map(|u| u.0)),
+    ]
 }
 
 fn opportunity_new(o: &Opportunity, id: Option<i64>, accounts: &[i64]) -> Vec<Arg> {

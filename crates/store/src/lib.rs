@@ -40,7 +40,8 @@ pub use crm::{
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
 pub use import::{
-    AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, Lookups, OpportunityExport,
+    AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, LeadStatusChange, Lookups,
+    OpportunityExport,
 };
 pub use jobs::ImportJobRow;
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};

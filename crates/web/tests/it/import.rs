@@ -454,6 +454,20 @@ both!(reimported_contacts_leads_and_activities_are_updated_and_audited, |t| {
     let entry = log["items"].as_array().unwrap().iter().find(|e| e["entity"] == "contacts").unwrap().clone();
     let text = entry.to_string();
     assert!(text.contains("Inkoper") && text.contains("Hoofd inkoop"), "{text}");
+    // A status the file changes is a step in the lead's history, as when a user changes it.
+    let back_to_new = "Id,FirstName,LastName,Company,Email,Phone,LeadSource,Status,Owner Email,CreatedDate\n\
+         00QM1,Joost,Smits,Smits Techniek,joost@smits-techniek.nl,+31 6 1234 5678,Web,Open - Not Contacted,rep@demo.salesops.io,2025-03-02T09:00:00.000Z\n";
+    let v = post_csv(&t, &admin, "/api/v1/import/leads?preset=salesforce", back_to_new).await.json();
+    assert_eq!(v["changed"], 1, "{v}");
+    let lead = t.get("/api/v1/leads?q=smits", &rep).await.json()["items"][0]["id"].clone();
+    let detail = t.get(&format!("/api/v1/leads/{lead}"), &rep).await.json();
+    let steps: Vec<(String, String)> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["from_status"].as_str().unwrap_or("").to_string(), h["to_status"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(steps.contains(&("working".to_string(), "new".to_string())), "{detail}");
 });
 
 both!(every_kind_exports_in_the_salesops_format_and_imports_back_unchanged, |t| {
