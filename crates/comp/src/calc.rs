@@ -1,0 +1,742 @@
+//! `calculate`: one payee, one plan, one period -> a [`Statement`] of explained lines.
+//!
+//! Order of work: credits of the plan's earning event in the period, converted to the plan
+//! currency at their own date, sorted by (date, transaction id) -> running attainment ->
+//! component lines (tiers, accelerators, decelerators, per-line caps) -> period/year caps and
+//! floors -> adjustments -> holds and releases -> draw -> conversion to the payout currency ->
+//! rounding.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use model::{Currency, FxTable, Money, OpportunityId, UserId};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::Diagnostic;
+use crate::credit::{Credit, CreditRole};
+use crate::plan::{
+    Base, Component, CreditFilter, FixedRule, Measure, Per, Plan, RateRule, Rule, ScoreRule, TierMethod, override_for,
+};
+use crate::statement::{
+    Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, Period, Statement,
+};
+
+/// The payee's own inputs to a calculation.
+#[derive(Debug, Clone)]
+pub struct Payee {
+    pub id: UserId,
+    /// Quota for the period in the plan currency; overrides the plan's default quota.
+    pub quota: Option<Decimal>,
+    /// Scores for MBO / satisfaction / retention components (1.0 = 100%).
+    pub scores: BTreeMap<String, Decimal>,
+    pub holds: Vec<Hold>,
+    /// Holds lifted this period: matching held lines from earlier periods are paid.
+    pub releases: Vec<HoldScope>,
+    pub adjustments: Vec<Adjustment>,
+}
+
+impl Payee {
+    /// A payee with no quota override, scores, holds or adjustments.
+    pub fn new(id: UserId) -> Payee {
+        Payee {
+            id,
+            quota: None,
+            scores: BTreeMap::new(),
+            holds: Vec::new(),
+            releases: Vec::new(),
+            adjustments: Vec::new(),
+        }
+    }
+}
+
+/// What a hold (or a release) applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldScope {
+    Opportunity(OpportunityId),
+    Payee(UserId),
+    Plan(Arc<str>),
+}
+
+/// Keep back lines until released (e.g. "until the customer pays").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub scope: HoldScope,
+    pub reason: String,
+}
+
+/// A manual adjustment. It flows through the calculation (holds, draw, rounding, conversion)
+/// and does not change quota attainment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    pub id: i64,
+    /// Signed, in the plan currency.
+    pub amount: Decimal,
+    pub reason_code: String,
+    /// Required, and not the payee themselves.
+    pub approver: Option<UserId>,
+    pub opportunity: Option<OpportunityId>,
+}
+
+/// Data the calculation cannot do without.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalcError {
+    #[error("no exchange rate from {from} to {to} on or before {on}: the payout currency cannot be computed")]
+    NoPayoutRate { from: Currency, to: Currency, on: jiff::civil::Date },
+    #[error("the locked statement is in {old} and the recalculation in {new}: deltas need one currency")]
+    CurrencyChanged { old: Currency, new: Currency },
+}
+
+/// Calculates one payee's statement.
+///
+/// Rounding rule: every line is computed exactly (28 significant digits) in the plan currency,
+/// converted exactly to the payout currency, and then rounded to the currency's minor unit by
+/// *cumulative rounding*: line *i* gets `round(S_i) - round(S_{i-1})`, where `S_i` is the exact
+/// running total of lines 1..i and `round` is half away from zero. Each line is then within one
+/// minor unit of its exact value, and the rounded lines add up to exactly `round(exact total)`:
+/// rounding never creates or loses a cent across the lines. Payable and held lines are rounded
+/// as two separate sequences, so both totals hold the property.
+pub fn calculate(
+    plan: &Plan,
+    payee: &Payee,
+    credits: &[Credit<'_>],
+    period: &Period,
+    prior: &PayeeState,
+    fx: &FxTable,
+) -> Result<(Statement, Vec<Diagnostic>), CalcError> {
+    let mut run = Run { plan, payee, period, diagnostics: Vec::new(), lines: Vec::new() };
+
+    let items = run.items(credits, fx);
+    let credited: Decimal = items.iter().map(|i| i.measure).sum();
+    let quota = payee.quota.or(plan.quota).filter(|q| *q > Decimal::ZERO);
+    let attainment = quota.map(|q| credited / q);
+
+    let year = period.start.year();
+    let prior_ytd = if prior.year == year { prior.year_to_date.clone() } else { BTreeMap::new() };
+    let mut ytd = prior_ytd.clone();
+
+    for component in &plan.components {
+        let first = run.lines.len();
+        match &component.rule {
+            Rule::Rate(rule) => run.rate_lines(component, rule, &items, quota, credited),
+            Rule::Fixed(rule) => run.fixed_lines(component, rule, &items),
+            Rule::Score(rule) => run.score_line(component, rule),
+        }
+        run.caps(component, first, prior_ytd.get(&component.id).copied().unwrap_or_default());
+        let total: Decimal = run.lines[first..].iter().map(|l| l.exact).sum();
+        *ytd.entry(component.id.clone()).or_default() += total;
+    }
+    run.adjustments();
+    let carried = run.holds_and_releases(prior);
+    let draw_balance = run.draw(prior.draw_balance);
+
+    // Conversion to the payout currency at the rate of the period's last day.
+    let (rate, fx_note) = if plan.payout_currency == plan.currency {
+        (Decimal::ONE, None)
+    } else {
+        let rate = fx.rate(plan.currency, plan.payout_currency, period.end).ok_or(CalcError::NoPayoutRate {
+            from: plan.currency,
+            to: plan.payout_currency,
+            on: period.end,
+        })?;
+        (rate, Some((rate, period.end)))
+    };
+
+    let mut held_lines = carried;
+    let currency = plan.payout_currency;
+    let mut lines = Vec::with_capacity(run.lines.len());
+    let mut running = [Decimal::ZERO; 2];
+    let mut rounded_before = [Decimal::ZERO; 2];
+    for raw in run.lines {
+        let which = usize::from(raw.status == LineStatus::Held);
+        if raw.status == LineStatus::Held {
+            held_lines.push(HeldLine {
+                period: period.id.clone(),
+                key: raw.key.clone(),
+                amount: raw.exact,
+                opportunity: raw.explanation.opportunity,
+                reason: raw.explanation.reason.clone().unwrap_or_default(),
+            });
+        }
+        let exact = raw.exact * rate;
+        running[which] += exact;
+        let rounded_total = round(running[which], currency);
+        let amount = rounded_total - rounded_before[which];
+        rounded_before[which] = rounded_total;
+        let mut explanation = raw.explanation;
+        explanation.fx = fx_note;
+        explanation.plan_currency = Some(plan.currency);
+        lines.push(PayoutLine {
+            key: raw.key,
+            status: raw.status,
+            amount: Money::new(amount, currency),
+            exact,
+            explanation,
+            corrects: None,
+        });
+    }
+
+    let statement = Statement {
+        payee: payee.id,
+        plan: plan.id.clone(),
+        plan_version: plan.version,
+        period: period.id.clone(),
+        currency,
+        lines,
+        payable: Money::new(rounded_before[0], currency),
+        held: Money::new(rounded_before[1], currency),
+        credited,
+        quota,
+        attainment,
+        closing: PayeeState { year, year_to_date: ytd, draw_balance, held: held_lines },
+    };
+    Ok((statement, run.diagnostics))
+}
+
+/// Rounds to the currency's minor unit, half away from zero.
+pub fn round(amount: Decimal, currency: Currency) -> Decimal {
+    amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Cumulative rounding of a sequence of exact amounts (see [`calculate`]).
+pub fn round_lines(exact: &[Decimal], currency: Currency) -> Vec<Decimal> {
+    let mut running = Decimal::ZERO;
+    let mut before = Decimal::ZERO;
+    exact
+        .iter()
+        .map(|e| {
+            running += e;
+            let now = round(running, currency);
+            let line = now - before;
+            before = now;
+            line
+        })
+        .collect()
+}
+
+/// One credit in the period, in the plan currency.
+struct Item<'c, 'a> {
+    credit: &'c Credit<'a>,
+    fx: Decimal,
+    /// Signed credited amount in the plan currency (share x amount x fx).
+    measure: Decimal,
+    /// Credited amount of the period before this item.
+    before: Decimal,
+    /// False for reversals outside the clawback window: they reduce attainment, not pay.
+    pays: bool,
+}
+
+/// A line before conversion and rounding (plan currency).
+struct RawLine {
+    key: LineKey,
+    status: LineStatus,
+    exact: Decimal,
+    explanation: Explanation,
+}
+
+struct Run<'p> {
+    plan: &'p Plan,
+    payee: &'p Payee,
+    period: &'p Period,
+    diagnostics: Vec<Diagnostic>,
+    lines: Vec<RawLine>,
+}
+
+impl Run<'_> {
+    fn note(&mut self, transaction: Option<crate::TransactionId>, message: String) {
+        self.diagnostics.push(Diagnostic { transaction, payee: Some(self.payee.id), message });
+    }
+
+    fn items<'c, 'a>(&mut self, credits: &'c [Credit<'a>], fx: &FxTable) -> Vec<Item<'c, 'a>> {
+        let mut items: Vec<Item<'c, 'a>> = Vec::with_capacity(credits.len());
+        for credit in credits {
+            let t = credit.transaction;
+            if t.kind.event() != self.plan.earning_event || !self.period.contains(t.date) {
+                continue;
+            }
+            let Some(rate) = fx.rate(t.currency, self.plan.currency, t.date) else {
+                self.note(
+                    Some(t.id),
+                    format!(
+                        "no exchange rate from {} to {} on {}; transaction left out",
+                        t.currency, self.plan.currency, t.date
+                    ),
+                );
+                continue;
+            };
+            let mut pays = true;
+            if let (Some(claw), Some(rev)) = (&self.plan.clawback, t.reverses)
+                && (t.date - rev.original_date).get_days() > i32::try_from(claw.window_days).unwrap_or(i32::MAX)
+            {
+                pays = false;
+                self.note(
+                    Some(t.id),
+                    format!(
+                        "{} {} reverses {} of {}, outside the {}-day clawback window: not clawed back",
+                        t.kind.as_str(),
+                        t.id,
+                        rev.transaction,
+                        rev.original_date,
+                        claw.window_days
+                    ),
+                );
+            }
+            items.push(Item {
+                credit,
+                fx: rate,
+                measure: credit.share * t.signed_amount() * rate,
+                before: Decimal::ZERO,
+                pays,
+            });
+        }
+        items.sort_by(|a, b| {
+            let (x, y) = (a.credit.transaction, b.credit.transaction);
+            (x.date, x.id, a.credit.role).cmp(&(y.date, y.id, b.credit.role))
+        });
+        let mut running = Decimal::ZERO;
+        for item in &mut items {
+            item.before = running;
+            running += item.measure;
+        }
+        items
+    }
+
+    fn applies(component: &Component, item: &Item) -> bool {
+        let t = item.credit.transaction;
+        let role_ok = matches!(
+            (component.filter.credit, item.credit.role),
+            (CreditFilter::Any, _)
+                | (CreditFilter::Direct, CreditRole::Direct)
+                | (CreditFilter::Overlay, CreditRole::Overlay { .. })
+        );
+        item.pays
+            && role_ok
+            && component.filter.matches_date(t.date)
+            && (!component.filter.new_customers_only || t.new_customer)
+    }
+
+    fn explanation(component: &Component, item: &Item) -> Explanation {
+        let t = item.credit.transaction;
+        Explanation {
+            component_kind: Some(component.kind),
+            transaction_kind: Some(t.kind),
+            opportunity: t.opportunity,
+            reverses: t.reverses.map(|r| r.transaction),
+            share: Some(item.credit.share),
+            ..Explanation::default()
+        }
+    }
+
+    fn key(component: &Component, kind: LineKind, item: &Item, tier: u32, group: usize) -> LineKey {
+        LineKey {
+            rule: component.id.clone(),
+            kind,
+            transaction: Some(item.credit.transaction.id),
+            overlay_of: match item.credit.role {
+                CreditRole::Direct => None,
+                CreditRole::Overlay { of, .. } => Some(of),
+            },
+            tier,
+            group: i64::try_from(group).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn rate_lines(
+        &mut self,
+        component: &Component,
+        rule: &RateRule,
+        items: &[Item],
+        quota: Option<Decimal>,
+        credited: Decimal,
+    ) {
+        let schedule = &rule.schedule;
+        let needs_quota =
+            schedule.measure == Measure::Attainment && (schedule.segments.len() > 1 || rule.decelerator.is_some());
+        if needs_quota && quota.is_none() {
+            self.note(
+                None,
+                format!("component '{}' is measured on attainment but the payee has no quota; not paid", component.id),
+            );
+            return;
+        }
+        let decelerate = match (&rule.decelerator, quota) {
+            (Some(d), Some(q)) if credited / q < d.below => Some(d.factor),
+            _ => None,
+        };
+        let final_attainment = quota.map(|q| credited / q);
+        // Reused per item: (rate of the group, base).
+        let mut groups: Vec<(Option<Decimal>, Decimal)> = Vec::with_capacity(2);
+        for item in items {
+            if !Self::applies(component, item) {
+                continue;
+            }
+            let t = item.credit.transaction;
+            let weight = item.credit.share * t.sign() * item.fx;
+            groups.clear();
+            for line in &t.lines {
+                if !component.filter.matches_product(&line.product, &line.product_line) {
+                    continue;
+                }
+                let rate =
+                    override_for(&rule.overrides, &line.product, &line.product_line).map(|o| o.value).or(rule.rate);
+                if rate.is_none() && schedule.segments.iter().all(|s| s.rate.is_none()) {
+                    continue;
+                }
+                let base = match rule.base {
+                    Base::Amount => line.amount,
+                    Base::Margin => line.amount - line.cost,
+                } * weight;
+                match groups.iter_mut().find(|(r, _)| *r == rate) {
+                    Some(g) => g.1 += base,
+                    None => groups.push((rate, base)),
+                }
+            }
+            if groups.is_empty() {
+                continue;
+            }
+            // Position of this item on the schedule's measure.
+            let (pre, post, final_position) = match schedule.measure {
+                Measure::Attainment => {
+                    let q = quota.unwrap_or(Decimal::ONE);
+                    (item.before / q, (item.before + item.measure) / q, credited / q)
+                }
+                Measure::PeriodAmount => (item.before, item.before + item.measure, credited),
+                Measure::TransactionAmount => (Decimal::ZERO, item.measure.abs(), item.measure.abs()),
+            };
+            let parts = segment_parts(&schedule.segments, schedule.method, pre, post, final_position);
+            let attainment_shown = match (schedule.measure, schedule.method) {
+                (Measure::Attainment, TierMethod::Marginal) => quota.map(|q| (item.before + item.measure) / q),
+                (Measure::Attainment, TierMethod::Retroactive) => final_attainment,
+                _ => None,
+            };
+            for (group, (group_rate, base)) in groups.iter().enumerate() {
+                for &(index, fraction) in &parts {
+                    let segment = &schedule.segments[index];
+                    let Some(rate) = segment.rate.or(*group_rate) else { continue };
+                    let mut factor = segment.factor;
+                    if let Some(d) = decelerate {
+                        factor *= d;
+                    }
+                    let part = *base * fraction;
+                    let exact = part * rate * factor;
+                    let mut explanation = Self::explanation(component, item);
+                    explanation.base_kind = Some(rule.base);
+                    explanation.base = Some(part);
+                    explanation.rate = Some(rate);
+                    explanation.tier = Some(segment.tier);
+                    explanation.attainment =
+                        attainment_shown.or(if decelerate.is_some() { final_attainment } else { None });
+                    explanation.factor = (factor != Decimal::ONE).then_some(factor);
+                    self.lines.push(RawLine {
+                        key: Self::key(component, LineKind::Commission, item, segment.tier, group),
+                        status: LineStatus::Payable,
+                        exact,
+                        explanation,
+                    });
+                }
+            }
+        }
+    }
+
+    fn fixed_lines(&mut self, component: &Component, rule: &FixedRule, items: &[Item]) {
+        let mut groups: Vec<(Decimal, Decimal)> = Vec::with_capacity(2);
+        for item in items {
+            if !Self::applies(component, item) {
+                continue;
+            }
+            let t = item.credit.transaction;
+            let weight = item.credit.share * t.sign();
+            groups.clear();
+            let mut any = false;
+            for line in &t.lines {
+                if !component.filter.matches_product(&line.product, &line.product_line) {
+                    continue;
+                }
+                any = true;
+                if rule.per == Per::Unit {
+                    let value = override_for(&rule.overrides, &line.product, &line.product_line)
+                        .map_or(rule.amount, |o| o.value);
+                    match groups.iter_mut().find(|(v, _)| *v == value) {
+                        Some(g) => g.1 += line.quantity,
+                        None => groups.push((value, line.quantity)),
+                    }
+                }
+            }
+            if !any {
+                continue;
+            }
+            if rule.per == Per::Transaction {
+                groups.push((rule.amount, Decimal::ONE));
+            }
+            for (group, (value, units)) in groups.iter().enumerate() {
+                let mut explanation = Self::explanation(component, item);
+                explanation.unit_amount = Some(*value);
+                explanation.quantity = (rule.per == Per::Unit).then_some(*units);
+                self.lines.push(RawLine {
+                    key: Self::key(component, LineKind::Fixed, item, 0, group),
+                    status: LineStatus::Payable,
+                    exact: *value * *units * weight,
+                    explanation,
+                });
+            }
+        }
+    }
+
+    fn score_line(&mut self, component: &Component, rule: &ScoreRule) {
+        let Some(&score) = self.payee.scores.get(&rule.metric) else {
+            self.note(None, format!("no '{}' score for component '{}'; not paid", rule.metric, component.id));
+            return;
+        };
+        let paid_score = score.clamp(Decimal::ZERO, rule.max_score);
+        self.lines.push(RawLine {
+            key: LineKey {
+                rule: component.id.clone(),
+                kind: LineKind::Score,
+                transaction: None,
+                overlay_of: None,
+                tier: 0,
+                group: 0,
+            },
+            status: LineStatus::Payable,
+            exact: rule.target * paid_score,
+            explanation: Explanation {
+                component_kind: Some(component.kind),
+                score: Some(score),
+                metric: Some(rule.metric.clone()),
+                unit_amount: Some(rule.target),
+                ..Explanation::default()
+            },
+        });
+    }
+
+    /// Per-line caps, then period cap or floor, then the yearly cap, for the lines from `first`.
+    fn caps(&mut self, component: &Component, first: usize, prior_ytd: Decimal) {
+        let caps = &component.caps;
+        if let Some(cap) = caps.per_line {
+            for line in &mut self.lines[first..] {
+                let capped = line.exact.clamp(-cap, cap);
+                if capped != line.exact {
+                    line.explanation.capped_from = Some(line.exact);
+                    line.exact = capped;
+                }
+            }
+        }
+        let total: Decimal = self.lines[first..].iter().map(|l| l.exact).sum();
+        let summary = |kind: LineKind, exact: Decimal, limit: Decimal| RawLine {
+            key: LineKey { rule: component.id.clone(), kind, transaction: None, overlay_of: None, tier: 0, group: 0 },
+            status: LineStatus::Payable,
+            exact,
+            explanation: Explanation {
+                component_kind: Some(component.kind),
+                limit: Some(limit),
+                ..Explanation::default()
+            },
+        };
+        let mut period_total = total;
+        if let Some(cap) = caps.per_period
+            && total > cap
+        {
+            self.lines.push(summary(LineKind::PeriodCap, cap - total, cap));
+            period_total = cap;
+        }
+        if let Some(floor) = caps.floor_per_period
+            && total < floor
+        {
+            self.lines.push(summary(LineKind::PeriodFloor, floor - total, floor));
+            period_total = floor;
+        }
+        if let Some(cap) = caps.per_year {
+            let excess = prior_ytd + period_total - cap;
+            if excess > Decimal::ZERO && period_total > Decimal::ZERO {
+                self.lines.push(summary(LineKind::YearCap, -excess.min(period_total), cap));
+            }
+        }
+    }
+
+    fn adjustments(&mut self) {
+        for a in &self.payee.adjustments {
+            match a.approver {
+                Some(approver) if approver != self.payee.id => {
+                    self.lines.push(RawLine {
+                        key: LineKey {
+                            rule: Arc::from("adjustment"),
+                            kind: LineKind::Adjustment,
+                            transaction: None,
+                            overlay_of: None,
+                            tier: 0,
+                            group: a.id,
+                        },
+                        status: LineStatus::Payable,
+                        exact: a.amount,
+                        explanation: Explanation {
+                            opportunity: a.opportunity,
+                            reason: Some(a.reason_code.clone()),
+                            approver: Some(approver),
+                            ..Explanation::default()
+                        },
+                    });
+                }
+                _ => self.note(
+                    None,
+                    format!(
+                        "adjustment {} ({}) has no approver other than the payee; not applied",
+                        a.id, a.reason_code
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn hold_for(&self, opportunity: Option<OpportunityId>) -> Option<&Hold> {
+        self.payee.holds.iter().find(|h| match &h.scope {
+            HoldScope::Opportunity(o) => opportunity == Some(*o),
+            HoldScope::Payee(p) => *p == self.payee.id,
+            HoldScope::Plan(p) => *p == self.plan.id,
+        })
+    }
+
+    fn released(&self, held: &HeldLine) -> bool {
+        self.payee.releases.iter().any(|r| match r {
+            HoldScope::Opportunity(o) => held.opportunity == Some(*o),
+            HoldScope::Payee(p) => *p == self.payee.id,
+            HoldScope::Plan(p) => *p == self.plan.id,
+        })
+    }
+
+    /// Marks this period's lines held, pays released lines from earlier periods; returns the
+    /// earlier held lines still held.
+    fn holds_and_releases(&mut self, prior: &PayeeState) -> Vec<HeldLine> {
+        if !self.payee.holds.is_empty() {
+            let mut reasons = Vec::with_capacity(self.lines.len());
+            for line in &self.lines {
+                reasons.push(self.hold_for(line.explanation.opportunity).map(|h| h.reason.clone()));
+            }
+            for (line, reason) in self.lines.iter_mut().zip(reasons) {
+                if let Some(reason) = reason {
+                    line.status = LineStatus::Held;
+                    line.explanation.reason = Some(reason);
+                }
+            }
+        }
+        let mut carried = Vec::new();
+        for (position, held) in prior.held.iter().enumerate() {
+            if self.released(held) {
+                let mut key = held.key.clone();
+                key.kind = LineKind::Release;
+                key.group = i64::try_from(position).unwrap_or(i64::MAX);
+                self.lines.push(RawLine {
+                    key,
+                    status: LineStatus::Payable,
+                    exact: held.amount,
+                    explanation: Explanation {
+                        opportunity: held.opportunity,
+                        held_in: Some(held.period.clone()),
+                        reason: Some(held.reason.clone()),
+                        ..Explanation::default()
+                    },
+                });
+            } else {
+                carried.push(held.clone());
+            }
+        }
+        carried
+    }
+
+    /// Adds a draw top-up or recovery line; returns the closing draw balance.
+    fn draw(&mut self, balance: Decimal) -> Decimal {
+        let Some(draw) = &self.plan.draw else { return balance };
+        let earnings: Decimal = self.lines.iter().filter(|l| l.status == LineStatus::Payable).map(|l| l.exact).sum();
+        let line = |kind: LineKind, exact: Decimal| RawLine {
+            key: LineKey { rule: Arc::from("draw"), kind, transaction: None, overlay_of: None, tier: 0, group: 0 },
+            status: LineStatus::Payable,
+            exact,
+            explanation: Explanation { limit: Some(draw.amount), ..Explanation::default() },
+        };
+        if earnings < draw.amount {
+            let top_up = draw.amount - earnings;
+            self.lines.push(line(LineKind::DrawTopUp, top_up));
+            if draw.recoverable { balance + top_up } else { balance }
+        } else if balance > Decimal::ZERO {
+            let mut recovery = balance.min(earnings - draw.amount);
+            if let Some(max) = draw.max_recovery_per_period {
+                recovery = recovery.min(max);
+            }
+            if recovery > Decimal::ZERO {
+                self.lines.push(line(LineKind::DrawRecovery, -recovery));
+            }
+            balance - recovery
+        } else {
+            balance
+        }
+    }
+}
+
+/// Splits the movement of one item from `pre` to `post` over the schedule's segments:
+/// (segment index, fraction of the item's base).
+fn segment_parts(
+    segments: &[crate::plan::Segment],
+    method: TierMethod,
+    pre: Decimal,
+    post: Decimal,
+    final_position: Decimal,
+) -> Vec<(usize, Decimal)> {
+    let containing = |x: Decimal| segments.iter().rposition(|s| s.from <= x).unwrap_or(0);
+    if segments.len() == 1 {
+        return vec![(0, Decimal::ONE)];
+    }
+    match method {
+        TierMethod::Retroactive => vec![(containing(final_position), Decimal::ONE)],
+        TierMethod::Marginal => {
+            let (lo, hi) = if pre <= post { (pre, post) } else { (post, pre) };
+            if lo == hi {
+                return vec![(containing(lo), Decimal::ONE)];
+            }
+            let width = hi - lo;
+            let mut parts: Vec<(usize, Decimal)> = Vec::with_capacity(2);
+            for (i, s) in segments.iter().enumerate() {
+                let s_lo = if i == 0 { lo } else { s.from.max(lo) };
+                let s_hi = segments.get(i + 1).map_or(hi, |n| n.from.min(hi));
+                if s_hi > s_lo {
+                    parts.push((i, (s_hi - s_lo) / width));
+                }
+            }
+            // The last part takes the remainder so the fractions add up to exactly one.
+            if let Some((last, others)) = parts.split_last_mut() {
+                let assigned: Decimal = others.iter().map(|(_, f)| *f).sum();
+                last.1 = Decimal::ONE - assigned;
+            }
+            parts
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Segment;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn marginal_parts_add_up_to_one() {
+        let segments = vec![
+            Segment { from: d("0"), tier: 1, rate: Some(d("0.05")), factor: Decimal::ONE },
+            Segment { from: d("1"), tier: 2, rate: Some(d("0.08")), factor: Decimal::ONE },
+        ];
+        let parts = segment_parts(&segments, TierMethod::Marginal, d("0.9"), d("1.2"), d("1.2"));
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].1 + parts[1].1, Decimal::ONE);
+        assert_eq!(parts[0].1, Decimal::ONE / d("3"));
+        let refund = segment_parts(&segments, TierMethod::Marginal, d("1.2"), d("0.9"), d("0.9"));
+        assert_eq!(refund, parts);
+    }
+
+    #[test]
+    fn cumulative_rounding_keeps_the_total() {
+        let exact = [d("0.333"), d("0.333"), d("0.334")];
+        let lines = round_lines(&exact, Currency::EUR);
+        assert_eq!(lines, vec![d("0.33"), d("0.34"), d("0.33")]);
+        assert_eq!(lines.iter().sum::<Decimal>(), d("1.00"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Plan components one by one.

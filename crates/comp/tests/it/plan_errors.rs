@@ -1,0 +1,1 @@
+//! Plan text errors name line, column and field.
