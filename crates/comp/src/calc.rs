@@ -326,7 +326,7 @@ impl Run<'_> {
         }
     }
 
-    fn key(component: &Component, kind: LineKind, item: &Item, tier: u32, group: usize) -> LineKey {
+    fn key(component: &Component, kind: LineKind, item: &Item, segment: u32, group: usize) -> LineKey {
         LineKey {
             rule: component.id.clone(),
             kind,
@@ -335,7 +335,7 @@ impl Run<'_> {
                 CreditRole::Direct => None,
                 CreditRole::Overlay { of, .. } => Some(of),
             },
-            tier,
+            segment,
             group: i64::try_from(group).unwrap_or(i64::MAX),
         }
     }
@@ -358,11 +358,12 @@ impl Run<'_> {
             );
             return;
         }
-        let decelerate = match (&rule.decelerator, quota) {
-            (Some(d), Some(q)) if credited / q < d.below => Some(d.factor),
-            _ => None,
+        // Some(final attainment) when the decelerator applies.
+        let (decelerate, decelerator_factor) = match (&rule.decelerator, quota) {
+            (Some(d), Some(q)) if credited / q < d.below => (Some(credited / q), d.factor),
+            _ => (None, Decimal::ONE),
         };
-        let final_attainment = quota.map(|q| credited / q);
+        let mut parts: Vec<Part> = Vec::with_capacity(3);
         // Reused per item: (rate of the group, base).
         let mut groups: Vec<(Option<Decimal>, Decimal)> = Vec::with_capacity(2);
         for item in items {
@@ -402,32 +403,37 @@ impl Run<'_> {
                 Measure::PeriodAmount => (item.before, item.before + item.measure, credited),
                 Measure::TransactionAmount => (Decimal::ZERO, item.measure.abs(), item.measure.abs()),
             };
-            let parts = segment_parts(&schedule.segments, schedule.method, pre, post, final_position);
-            let attainment_shown = match (schedule.measure, schedule.method) {
-                (Measure::Attainment, TierMethod::Marginal) => quota.map(|q| (item.before + item.measure) / q),
-                (Measure::Attainment, TierMethod::Retroactive) => final_attainment,
-                _ => None,
-            };
+            segment_parts(&schedule.segments, schedule.method, pre, post, final_position, &mut parts);
+            let tiered = schedule.segments.len() > 1;
             for (group, (group_rate, base)) in groups.iter().enumerate() {
-                for &(index, fraction) in &parts {
-                    let segment = &schedule.segments[index];
+                for p in &parts {
+                    let segment = &schedule.segments[p.index];
                     let Some(rate) = segment.rate.or(*group_rate) else { continue };
                     let mut factor = segment.factor;
-                    if let Some(d) = decelerate {
-                        factor *= d;
+                    if decelerate.is_some() {
+                        factor *= decelerator_factor;
                     }
-                    let part = *base * fraction;
+                    let part = *base * p.fraction;
                     let exact = part * rate * factor;
                     let mut explanation = Self::explanation(component, item);
                     explanation.base_kind = Some(rule.base);
                     explanation.base = Some(part);
                     explanation.rate = Some(rate);
                     explanation.tier = Some(segment.tier);
-                    explanation.attainment =
-                        attainment_shown.or(if decelerate.is_some() { final_attainment } else { None });
+                    if tiered {
+                        explanation.measure = Some((schedule.measure, schedule.method));
+                        explanation.range = Some(p.range);
+                    }
+                    explanation.attainment = decelerate;
                     explanation.factor = (factor != Decimal::ONE).then_some(factor);
                     self.lines.push(RawLine {
-                        key: Self::key(component, LineKind::Commission, item, segment.tier, group),
+                        key: Self::key(
+                            component,
+                            LineKind::Commission,
+                            item,
+                            u32::try_from(p.index).unwrap_or(u32::MAX),
+                            group,
+                        ),
                         status: LineStatus::Payable,
                         exact,
                         explanation,
@@ -493,7 +499,7 @@ impl Run<'_> {
                 kind: LineKind::Score,
                 transaction: None,
                 overlay_of: None,
-                tier: 0,
+                segment: 0,
                 group: 0,
             },
             status: LineStatus::Payable,
@@ -522,7 +528,14 @@ impl Run<'_> {
         }
         let total: Decimal = self.lines[first..].iter().map(|l| l.exact).sum();
         let summary = |kind: LineKind, exact: Decimal, limit: Decimal| RawLine {
-            key: LineKey { rule: component.id.clone(), kind, transaction: None, overlay_of: None, tier: 0, group: 0 },
+            key: LineKey {
+                rule: component.id.clone(),
+                kind,
+                transaction: None,
+                overlay_of: None,
+                segment: 0,
+                group: 0,
+            },
             status: LineStatus::Payable,
             exact,
             explanation: Explanation {
@@ -562,7 +575,7 @@ impl Run<'_> {
                             kind: LineKind::Adjustment,
                             transaction: None,
                             overlay_of: None,
-                            tier: 0,
+                            segment: 0,
                             group: a.id,
                         },
                         status: LineStatus::Payable,
@@ -646,7 +659,7 @@ impl Run<'_> {
         let Some(draw) = &self.plan.draw else { return balance };
         let earnings: Decimal = self.lines.iter().filter(|l| l.status == LineStatus::Payable).map(|l| l.exact).sum();
         let line = |kind: LineKind, exact: Decimal| RawLine {
-            key: LineKey { rule: Arc::from("draw"), kind, transaction: None, overlay_of: None, tier: 0, group: 0 },
+            key: LineKey { rule: Arc::from("draw"), kind, transaction: None, overlay_of: None, segment: 0, group: 0 },
             status: LineStatus::Payable,
             exact,
             explanation: Explanation { limit: Some(draw.amount), ..Explanation::default() },
@@ -670,41 +683,52 @@ impl Run<'_> {
     }
 }
 
-/// Splits the movement of one item from `pre` to `post` over the schedule's segments:
-/// (segment index, fraction of the item's base).
+/// A part of one item's movement along a schedule.
+#[derive(Debug, PartialEq)]
+struct Part {
+    index: usize,
+    /// Fraction of the item's base in this part (the fractions of an item add up to one).
+    fraction: Decimal,
+    /// Where on the measure this part lies (retroactive: the final position, twice).
+    range: (Decimal, Decimal),
+}
+
+/// Splits the movement of one item from `pre` to `post` over the schedule's segments.
 fn segment_parts(
     segments: &[crate::plan::Segment],
     method: TierMethod,
     pre: Decimal,
     post: Decimal,
     final_position: Decimal,
-) -> Vec<(usize, Decimal)> {
+    parts: &mut Vec<Part>,
+) {
+    parts.clear();
     let containing = |x: Decimal| segments.iter().rposition(|s| s.from <= x).unwrap_or(0);
-    if segments.len() == 1 {
-        return vec![(0, Decimal::ONE)];
+    let (lo, hi) = if pre <= post { (pre, post) } else { (post, pre) };
+    if segments.len() == 1 || lo == hi {
+        parts.push(Part { index: containing(lo), fraction: Decimal::ONE, range: (lo, hi) });
+        return;
     }
     match method {
-        TierMethod::Retroactive => vec![(containing(final_position), Decimal::ONE)],
+        TierMethod::Retroactive => parts.push(Part {
+            index: containing(final_position),
+            fraction: Decimal::ONE,
+            range: (final_position, final_position),
+        }),
         TierMethod::Marginal => {
-            let (lo, hi) = if pre <= post { (pre, post) } else { (post, pre) };
-            if lo == hi {
-                return vec![(containing(lo), Decimal::ONE)];
-            }
             let width = hi - lo;
-            let mut parts: Vec<(usize, Decimal)> = Vec::with_capacity(2);
             for (i, s) in segments.iter().enumerate() {
                 let s_lo = if i == 0 { lo } else { s.from.max(lo) };
                 let s_hi = segments.get(i + 1).map_or(hi, |n| n.from.min(hi));
                 if s_hi > s_lo {
-                    parts.push((i, (s_hi - s_lo) / width));
+                    parts.push(Part { index: i, fraction: (s_hi - s_lo) / width, range: (s_lo, s_hi) });
                 }
             }
             // The last part takes the remainder so the fractions add up to exactly one.
             if let Some((last, others)) = parts.split_last_mut() {
-                let assigned: Decimal = others.iter().map(|(_, f)| *f).sum();
-                last.1 = Decimal::ONE - assigned;
+                let assigned: Decimal = others.iter().map(|p| p.fraction).sum();
+                last.fraction = Decimal::ONE - assigned;
             }
-            parts
         }
     }
 }
@@ -724,11 +748,14 @@ mod tests {
             Segment { from: d("0"), tier: 1, rate: Some(d("0.05")), factor: Decimal::ONE },
             Segment { from: d("1"), tier: 2, rate: Some(d("0.08")), factor: Decimal::ONE },
         ];
-        let parts = segment_parts(&segments, TierMethod::Marginal, d("0.9"), d("1.2"), d("1.2"));
+        let mut parts = Vec::new();
+        segment_parts(&segments, TierMethod::Marginal, d("0.9"), d("1.2"), d("1.2"), &mut parts);
         assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].1 + parts[1].1, Decimal::ONE);
-        assert_eq!(parts[0].1, Decimal::ONE / d("3"));
-        let refund = segment_parts(&segments, TierMethod::Marginal, d("1.2"), d("0.9"), d("0.9"));
+        assert_eq!(parts[0].fraction + parts[1].fraction, Decimal::ONE);
+        assert_eq!(parts[0].fraction, Decimal::ONE / d("3"));
+        assert_eq!(parts[1].range, (d("1"), d("1.2")));
+        let mut refund = Vec::new();
+        segment_parts(&segments, TierMethod::Marginal, d("1.2"), d("0.9"), d("0.9"), &mut refund);
         assert_eq!(refund, parts);
     }
 

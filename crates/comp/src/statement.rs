@@ -10,7 +10,7 @@ use model::{Currency, Locale, Money, OpportunityId, UserId, format_decimal};
 use rust_decimal::Decimal;
 
 use crate::credit::{TransactionId, TransactionKind};
-use crate::plan::{Base, ComponentKind};
+use crate::plan::{Base, ComponentKind, Measure, TierMethod};
 
 /// A calculation period (usually a month), inclusive dates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +83,9 @@ pub struct LineKey {
     pub transaction: Option<TransactionId>,
     /// For overlay credit: whose credit it is.
     pub overlay_of: Option<UserId>,
-    /// Tier number (marginal tiers split one transaction into several lines).
-    pub tier: u32,
+    /// Index of the schedule segment (marginal tiers and accelerators split one transaction
+    /// into several lines).
+    pub segment: u32,
     /// Index of the rate group (per-product rates split one transaction into several lines),
     /// or the adjustment id, or the original line's position for releases.
     pub group: i64,
@@ -124,7 +125,12 @@ pub struct Explanation {
     pub rate: Option<Decimal>,
     pub unit_amount: Option<Decimal>,
     pub tier: Option<u32>,
-    /// Period attainment after this transaction (tiers on attainment) or final (retroactive).
+    /// What the tiers are measured on and how, for tiered lines.
+    pub measure: Option<(Measure, TierMethod)>,
+    /// The part of the measure this line covers (marginal), or the final position twice
+    /// (retroactive): attainment as a fraction, amounts in the plan currency.
+    pub range: Option<(Decimal, Decimal)>,
+    /// Final period attainment, when a decelerator applied because of it.
     pub attainment: Option<Decimal>,
     pub share: Option<Decimal>,
     /// Accelerator (> 1) or decelerator (< 1) factor applied.
@@ -322,15 +328,33 @@ impl PayoutLine {
         }
         if let Some(tier) = e.tier.filter(|t| *t > 0) {
             let _ = write!(s, ", tier {tier}");
+        }
+        if let (Some((measure, method)), Some((lo, hi))) = (e.measure, e.range) {
+            let _ = match (measure, method) {
+                (Measure::Attainment, TierMethod::Marginal) => {
+                    write!(s, " for attainment {} to {}", percent_text(lo), percent_text(hi))
+                }
+                (Measure::Attainment, TierMethod::Retroactive) => {
+                    write!(s, " because attainment {}", percent_text(hi))
+                }
+                (Measure::PeriodAmount, TierMethod::Marginal) => {
+                    write!(s, " for period credit {} to {}", money(lo), money(hi))
+                }
+                (Measure::PeriodAmount, TierMethod::Retroactive) => {
+                    write!(s, " because period credit {}", money(hi))
+                }
+                (Measure::TransactionAmount, TierMethod::Marginal) => {
+                    write!(s, " for {} to {} of the transaction", money(lo), money(hi))
+                }
+                (Measure::TransactionAmount, TierMethod::Retroactive) => Ok(()),
+            };
+        }
+        if let Some(f) = e.factor {
+            let word = if f > Decimal::ONE { "accelerator" } else { "decelerator" };
+            let _ = write!(s, ", {word} x{}", plain(f));
             if let Some(a) = e.attainment {
                 let _ = write!(s, " because attainment {}", percent_text(a));
             }
-        } else if let (Some(a), Some(f)) = (e.attainment, e.factor) {
-            let _ = write!(s, ", attainment {}", percent_text(a));
-            let _ = write!(s, ", factor {}", plain(f));
-        }
-        if let (Some(f), Some(_)) = (e.factor, e.tier.filter(|t| *t > 0)) {
-            let _ = write!(s, ", factor {}", plain(f));
         }
         if let Some(from) = e.capped_from {
             let _ = write!(s, ", capped per line from {}", money(from));
