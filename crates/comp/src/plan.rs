@@ -531,7 +531,7 @@ impl Src<'_> {
     }
 
     fn currency(&self, v: &Spanned<String>, field: &str) -> Result<Currency, PlanError> {
-        Currency::parse(v.get_ref()).map_err(|e| self.invalid(v.span(), field, e.to_string()))
+        Currency::parse(v.get_ref()).map_err(|e| self.invalid(v.span(), field, e.reason))
     }
 
     fn choice<T: Copy>(&self, v: &Spanned<String>, field: &str, options: &[(&str, T)]) -> Result<T, PlanError> {

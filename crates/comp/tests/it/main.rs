@@ -4,4 +4,6 @@
 mod components;
 mod fixture;
 mod plan_errors;
+mod properties;
 mod reference;
+mod retro;
