@@ -15,7 +15,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::Diagnostic;
 use crate::credit::{Credit, CreditRole};
 use crate::plan::{
-    Base, Component, CreditFilter, FixedRule, Measure, Per, Plan, RateRule, Rule, ScoreRule, TierMethod, override_for,
+    Base, Component, CreditFilter, FixedRule, Measure, Per, Plan, RateRule, Rule, RuleId, ScoreRule, TierMethod,
+    override_for,
 };
 use crate::statement::{
     Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, Period, Statement,
@@ -103,9 +104,21 @@ pub fn calculate(
     prior: &PayeeState,
     fx: &FxTable,
 ) -> Result<(Statement, Vec<Diagnostic>), CalcError> {
-    let mut run = Run { plan, payee, period, diagnostics: Vec::new(), lines: Vec::new() };
+    // Conversion to the payout currency at the rate of the period's last day.
+    let (rate, fx_note) = if plan.payout_currency == plan.currency {
+        (Decimal::ONE, None)
+    } else {
+        let rate = fx.rate(plan.currency, plan.payout_currency, period.end).ok_or(CalcError::NoPayoutRate {
+            from: plan.currency,
+            to: plan.payout_currency,
+            on: period.end,
+        })?;
+        (rate, Some((rate, period.end)))
+    };
 
+    let mut run = Run { plan, payee, period, diagnostics: Vec::new(), lines: Vec::new() };
     let items = run.items(credits, fx);
+    run.lines.reserve(items.len() + plan.components.len());
     let credited: Decimal = items.iter().map(|i| i.measure).sum();
     let quota = payee.quota.or(plan.quota).filter(|q| *q > Decimal::ZERO);
     let attainment = quota.map(|q| credited / q);
@@ -122,57 +135,39 @@ pub fn calculate(
             Rule::Score(rule) => run.score_line(component, rule),
         }
         run.caps(component, first, prior_ytd.get(&component.id).copied().unwrap_or_default());
-        let total: Decimal = run.lines[first..].iter().map(|l| l.exact).sum();
-        *ytd.entry(component.id.clone()).or_default() += total;
+        if run.lines.len() > first {
+            let total: Decimal = run.lines[first..].iter().map(|l| l.exact).sum();
+            *ytd.entry(component.id).or_default() += total;
+        }
     }
     run.adjustments();
-    let carried = run.holds_and_releases(prior);
+    let mut held_lines = run.holds_and_releases(prior);
     let draw_balance = run.draw(prior.draw_balance);
 
-    // Conversion to the payout currency at the rate of the period's last day.
-    let (rate, fx_note) = if plan.payout_currency == plan.currency {
-        (Decimal::ONE, None)
-    } else {
-        let rate = fx.rate(plan.currency, plan.payout_currency, period.end).ok_or(CalcError::NoPayoutRate {
-            from: plan.currency,
-            to: plan.payout_currency,
-            on: period.end,
-        })?;
-        (rate, Some((rate, period.end)))
-    };
-
-    let mut held_lines = carried;
+    // Lines were computed in the plan currency; convert and round them in place.
     let currency = plan.payout_currency;
-    let mut lines = Vec::with_capacity(run.lines.len());
+    let mut lines = run.lines;
     let mut running = [Decimal::ZERO; 2];
     let mut rounded_before = [Decimal::ZERO; 2];
-    for raw in run.lines {
-        let which = usize::from(raw.status == LineStatus::Held);
-        if raw.status == LineStatus::Held {
+    for line in &mut lines {
+        let which = usize::from(line.status == LineStatus::Held);
+        if line.status == LineStatus::Held {
             held_lines.push(HeldLine {
                 period: period.id.clone(),
-                key: raw.key.clone(),
-                amount: raw.exact,
-                opportunity: raw.explanation.opportunity,
-                reason: raw.explanation.reason.clone().unwrap_or_default(),
+                key: line.key.clone(),
+                amount: line.exact,
+                opportunity: line.explanation.opportunity,
+                reason: line.explanation.detail.as_ref().and_then(|d| d.reason.clone()).unwrap_or_default(),
             });
         }
-        let exact = raw.exact * rate;
-        running[which] += exact;
+        if fx_note.is_some() {
+            line.exact *= rate;
+        }
+        running[which] += line.exact;
         let rounded_total = round(running[which], currency);
-        let amount = rounded_total - rounded_before[which];
+        line.amount = Money::new(rounded_total - rounded_before[which], currency);
         rounded_before[which] = rounded_total;
-        let mut explanation = raw.explanation;
-        explanation.fx = fx_note;
-        explanation.plan_currency = Some(plan.currency);
-        lines.push(PayoutLine {
-            key: raw.key,
-            status: raw.status,
-            amount: Money::new(amount, currency),
-            exact,
-            explanation,
-            corrects: None,
-        });
+        line.explanation.plan_currency = Some(plan.currency);
     }
 
     let statement = Statement {
@@ -181,6 +176,7 @@ pub fn calculate(
         plan_version: plan.version,
         period: period.id.clone(),
         currency,
+        fx: fx_note,
         lines,
         payable: Money::new(rounded_before[0], currency),
         held: Money::new(rounded_before[1], currency),
@@ -213,24 +209,24 @@ pub fn round_lines(exact: &[Decimal], currency: Currency) -> Vec<Decimal> {
         .collect()
 }
 
+/// `a * b`, skipping the multiplication when `b` is one (most shares, rates and factors are).
+fn times(a: Decimal, b: Decimal) -> Decimal {
+    if b == Decimal::ONE { a } else { a * b }
+}
+
 /// One credit in the period, in the plan currency.
 struct Item<'c, 'a> {
     credit: &'c Credit<'a>,
-    fx: Decimal,
-    /// Signed credited amount in the plan currency (share x amount x fx).
+    /// Share x sign x exchange rate: turns a line amount into a credited amount.
+    weight: Decimal,
+    /// Signed credited amount in the plan currency.
     measure: Decimal,
+    /// The whole transaction's amount in the plan currency, unsigned and before the split.
+    full_amount: Decimal,
     /// Credited amount of the period before this item.
     before: Decimal,
     /// False for reversals outside the clawback window: they reduce attainment, not pay.
     pays: bool,
-}
-
-/// A line before conversion and rounding (plan currency).
-struct RawLine {
-    key: LineKey,
-    status: LineStatus,
-    exact: Decimal,
-    explanation: Explanation,
 }
 
 struct Run<'p> {
@@ -238,7 +234,23 @@ struct Run<'p> {
     payee: &'p Payee,
     period: &'p Period,
     diagnostics: Vec<Diagnostic>,
-    lines: Vec<RawLine>,
+    /// Lines in the plan currency; amounts are filled in by rounding at the end.
+    lines: Vec<PayoutLine>,
+}
+
+fn line(key: LineKey, exact: Decimal, explanation: Explanation) -> PayoutLine {
+    PayoutLine {
+        key,
+        status: LineStatus::Payable,
+        amount: Money::zero(Currency::EUR),
+        exact,
+        explanation,
+        corrects: None,
+    }
+}
+
+fn summary_key(rule: RuleId, kind: LineKind, group: i64) -> LineKey {
+    LineKey { rule, kind, transaction: None, overlay_of: None, segment: 0, group }
 }
 
 impl Run<'_> {
@@ -253,7 +265,11 @@ impl Run<'_> {
             if t.kind.event() != self.plan.earning_event || !self.period.contains(t.date) {
                 continue;
             }
-            let Some(rate) = fx.rate(t.currency, self.plan.currency, t.date) else {
+            let rate = if t.currency == self.plan.currency {
+                Decimal::ONE
+            } else if let Some(rate) = fx.rate(t.currency, self.plan.currency, t.date) {
+                rate
+            } else {
                 self.note(
                     Some(t.id),
                     format!(
@@ -280,10 +296,14 @@ impl Run<'_> {
                     ),
                 );
             }
+            let signed_share = if t.kind.is_reversal() { -credit.share } else { credit.share };
+            let weight = times(signed_share, rate);
+            let gross: Decimal = t.lines.iter().map(|l| l.amount).sum();
             items.push(Item {
                 credit,
-                fx: rate,
-                measure: credit.share * t.signed_amount() * rate,
+                weight,
+                measure: times(gross, weight),
+                full_amount: times(gross, rate),
                 before: Decimal::ZERO,
                 pays,
             });
@@ -326,16 +346,16 @@ impl Run<'_> {
         }
     }
 
-    fn key(component: &Component, kind: LineKind, item: &Item, segment: u32, group: usize) -> LineKey {
+    fn key(component: &Component, kind: LineKind, item: &Item, segment: usize, group: usize) -> LineKey {
         LineKey {
-            rule: component.id.clone(),
+            rule: component.id,
             kind,
             transaction: Some(item.credit.transaction.id),
             overlay_of: match item.credit.role {
                 CreditRole::Direct => None,
                 CreditRole::Overlay { of, .. } => Some(of),
             },
-            segment,
+            segment: u32::try_from(segment).unwrap_or(u32::MAX),
             group: i64::try_from(group).unwrap_or(i64::MAX),
         }
     }
@@ -349,8 +369,8 @@ impl Run<'_> {
         credited: Decimal,
     ) {
         let schedule = &rule.schedule;
-        let needs_quota =
-            schedule.measure == Measure::Attainment && (schedule.segments.len() > 1 || rule.decelerator.is_some());
+        let tiered = schedule.segments.len() > 1;
+        let needs_quota = schedule.measure == Measure::Attainment && (tiered || rule.decelerator.is_some());
         if needs_quota && quota.is_none() {
             self.note(
                 None,
@@ -358,6 +378,9 @@ impl Run<'_> {
             );
             return;
         }
+        // Segment bounds as credited amounts, so that positions need no division.
+        let scale = if schedule.measure == Measure::Attainment { quota.unwrap_or(Decimal::ONE) } else { Decimal::ONE };
+        let bounds: Vec<Decimal> = schedule.segments.iter().map(|s| times(s.from, scale)).collect();
         // Some(final attainment) when the decelerator applies.
         let (decelerate, decelerator_factor) = match (&rule.decelerator, quota) {
             (Some(d), Some(q)) if credited / q < d.below => (Some(credited / q), d.factor),
@@ -371,7 +394,6 @@ impl Run<'_> {
                 continue;
             }
             let t = item.credit.transaction;
-            let weight = item.credit.share * t.sign() * item.fx;
             groups.clear();
             for line in &t.lines {
                 if !component.filter.matches_product(&line.product, &line.product_line) {
@@ -385,7 +407,7 @@ impl Run<'_> {
                 let base = match rule.base {
                     Base::Amount => line.amount,
                     Base::Margin => line.amount - line.cost,
-                } * weight;
+                };
                 match groups.iter_mut().find(|(r, _)| *r == rate) {
                     Some(g) => g.1 += base,
                     None => groups.push((rate, base)),
@@ -394,50 +416,37 @@ impl Run<'_> {
             if groups.is_empty() {
                 continue;
             }
-            // Position of this item on the schedule's measure.
+            // Position of this item on the schedule's measure, as credited amounts.
             let (pre, post, final_position) = match schedule.measure {
-                Measure::Attainment => {
-                    let q = quota.unwrap_or(Decimal::ONE);
-                    (item.before / q, (item.before + item.measure) / q, credited / q)
-                }
-                Measure::PeriodAmount => (item.before, item.before + item.measure, credited),
-                Measure::TransactionAmount => (Decimal::ZERO, item.measure.abs(), item.measure.abs()),
+                Measure::Attainment | Measure::PeriodAmount => (item.before, item.before + item.measure, credited),
+                Measure::TransactionAmount => (Decimal::ZERO, item.full_amount, item.full_amount),
             };
-            segment_parts(&schedule.segments, schedule.method, pre, post, final_position, &mut parts);
-            let tiered = schedule.segments.len() > 1;
+            segment_parts(&bounds, schedule.method, pre, post, final_position, &mut parts);
             for (group, (group_rate, base)) in groups.iter().enumerate() {
+                let base = times(*base, item.weight);
                 for p in &parts {
                     let segment = &schedule.segments[p.index];
                     let Some(rate) = segment.rate.or(*group_rate) else { continue };
-                    let mut factor = segment.factor;
-                    if decelerate.is_some() {
-                        factor *= decelerator_factor;
-                    }
-                    let part = *base * p.fraction;
-                    let exact = part * rate * factor;
+                    let factor = times(segment.factor, decelerator_factor);
+                    let part = times(base, p.fraction);
+                    let exact = times(part * rate, factor);
                     let mut explanation = Self::explanation(component, item);
                     explanation.base_kind = Some(rule.base);
                     explanation.base = Some(part);
                     explanation.rate = Some(rate);
-                    explanation.tier = Some(segment.tier);
+                    explanation.tier = segment.tier;
                     if tiered {
                         explanation.measure = Some((schedule.measure, schedule.method));
                         explanation.range = Some(p.range);
+                        explanation.quota = quota;
                     }
-                    explanation.attainment = decelerate;
-                    explanation.factor = (factor != Decimal::ONE).then_some(factor);
-                    self.lines.push(RawLine {
-                        key: Self::key(
-                            component,
-                            LineKind::Commission,
-                            item,
-                            u32::try_from(p.index).unwrap_or(u32::MAX),
-                            group,
-                        ),
-                        status: LineStatus::Payable,
-                        exact,
-                        explanation,
-                    });
+                    if factor != Decimal::ONE {
+                        explanation.factor = Some(factor);
+                    }
+                    if decelerate.is_some() {
+                        explanation.detail_mut().attainment = decelerate;
+                    }
+                    self.lines.push(line(Self::key(component, LineKind::Commission, item, p.index, group), exact, explanation));
                 }
             }
         }
@@ -450,7 +459,7 @@ impl Run<'_> {
                 continue;
             }
             let t = item.credit.transaction;
-            let weight = item.credit.share * t.sign();
+            let weight = if t.kind.is_reversal() { -item.credit.share } else { item.credit.share };
             groups.clear();
             let mut any = false;
             for line in &t.lines {
@@ -475,14 +484,14 @@ impl Run<'_> {
             }
             for (group, (value, units)) in groups.iter().enumerate() {
                 let mut explanation = Self::explanation(component, item);
-                explanation.unit_amount = Some(*value);
-                explanation.quantity = (rule.per == Per::Unit).then_some(*units);
-                self.lines.push(RawLine {
-                    key: Self::key(component, LineKind::Fixed, item, 0, group),
-                    status: LineStatus::Payable,
-                    exact: *value * *units * weight,
+                let detail = explanation.detail_mut();
+                detail.unit_amount = Some(*value);
+                detail.quantity = (rule.per == Per::Unit).then_some(*units);
+                self.lines.push(line(
+                    Self::key(component, LineKind::Fixed, item, 0, group),
+                    *value * *units * weight,
                     explanation,
-                });
+                ));
             }
         }
     }
@@ -493,25 +502,12 @@ impl Run<'_> {
             return;
         };
         let paid_score = score.clamp(Decimal::ZERO, rule.max_score);
-        self.lines.push(RawLine {
-            key: LineKey {
-                rule: component.id.clone(),
-                kind: LineKind::Score,
-                transaction: None,
-                overlay_of: None,
-                segment: 0,
-                group: 0,
-            },
-            status: LineStatus::Payable,
-            exact: rule.target * paid_score,
-            explanation: Explanation {
-                component_kind: Some(component.kind),
-                score: Some(score),
-                metric: Some(rule.metric.clone()),
-                unit_amount: Some(rule.target),
-                ..Explanation::default()
-            },
-        });
+        let mut explanation = Explanation { component_kind: Some(component.kind), ..Explanation::default() };
+        let detail = explanation.detail_mut();
+        detail.score = Some(score);
+        detail.metric = Some(rule.metric.clone());
+        detail.unit_amount = Some(rule.target);
+        self.lines.push(line(summary_key(component.id, LineKind::Score, 0), rule.target * paid_score, explanation));
     }
 
     /// Per-line caps, then period cap or floor, then the yearly cap, for the lines from `first`.
@@ -521,28 +517,19 @@ impl Run<'_> {
             for line in &mut self.lines[first..] {
                 let capped = line.exact.clamp(-cap, cap);
                 if capped != line.exact {
-                    line.explanation.capped_from = Some(line.exact);
+                    line.explanation.detail_mut().capped_from = Some(line.exact);
                     line.exact = capped;
                 }
             }
         }
+        if caps.per_period.is_none() && caps.floor_per_period.is_none() && caps.per_year.is_none() {
+            return;
+        }
         let total: Decimal = self.lines[first..].iter().map(|l| l.exact).sum();
-        let summary = |kind: LineKind, exact: Decimal, limit: Decimal| RawLine {
-            key: LineKey {
-                rule: component.id.clone(),
-                kind,
-                transaction: None,
-                overlay_of: None,
-                segment: 0,
-                group: 0,
-            },
-            status: LineStatus::Payable,
-            exact,
-            explanation: Explanation {
-                component_kind: Some(component.kind),
-                limit: Some(limit),
-                ..Explanation::default()
-            },
+        let summary = |kind: LineKind, exact: Decimal, limit: Decimal| {
+            let mut explanation = Explanation { component_kind: Some(component.kind), ..Explanation::default() };
+            explanation.detail_mut().limit = Some(limit);
+            line(summary_key(component.id, kind, 0), exact, explanation)
         };
         let mut period_total = total;
         if let Some(cap) = caps.per_period
@@ -566,34 +553,19 @@ impl Run<'_> {
     }
 
     fn adjustments(&mut self) {
+        let rule = RuleId::named("adjustment");
         for a in &self.payee.adjustments {
             match a.approver {
                 Some(approver) if approver != self.payee.id => {
-                    self.lines.push(RawLine {
-                        key: LineKey {
-                            rule: Arc::from("adjustment"),
-                            kind: LineKind::Adjustment,
-                            transaction: None,
-                            overlay_of: None,
-                            segment: 0,
-                            group: a.id,
-                        },
-                        status: LineStatus::Payable,
-                        exact: a.amount,
-                        explanation: Explanation {
-                            opportunity: a.opportunity,
-                            reason: Some(a.reason_code.clone()),
-                            approver: Some(approver),
-                            ..Explanation::default()
-                        },
-                    });
+                    let mut explanation = Explanation { opportunity: a.opportunity, ..Explanation::default() };
+                    let detail = explanation.detail_mut();
+                    detail.reason = Some(a.reason_code.clone());
+                    detail.approver = Some(approver);
+                    self.lines.push(line(summary_key(rule, LineKind::Adjustment, a.id), a.amount, explanation));
                 }
                 _ => self.note(
                     None,
-                    format!(
-                        "adjustment {} ({}) has no approver other than the payee; not applied",
-                        a.id, a.reason_code
-                    ),
+                    format!("adjustment {} ({}) has no approver other than the payee; not applied", a.id, a.reason_code),
                 ),
             }
         }
@@ -619,14 +591,12 @@ impl Run<'_> {
     /// earlier held lines still held.
     fn holds_and_releases(&mut self, prior: &PayeeState) -> Vec<HeldLine> {
         if !self.payee.holds.is_empty() {
-            let mut reasons = Vec::with_capacity(self.lines.len());
-            for line in &self.lines {
-                reasons.push(self.hold_for(line.explanation.opportunity).map(|h| h.reason.clone()));
-            }
+            let reasons: Vec<Option<String>> =
+                self.lines.iter().map(|l| self.hold_for(l.explanation.opportunity).map(|h| h.reason.clone())).collect();
             for (line, reason) in self.lines.iter_mut().zip(reasons) {
                 if let Some(reason) = reason {
                     line.status = LineStatus::Held;
-                    line.explanation.reason = Some(reason);
+                    line.explanation.detail_mut().reason = Some(reason);
                 }
             }
         }
@@ -636,17 +606,11 @@ impl Run<'_> {
                 let mut key = held.key.clone();
                 key.kind = LineKind::Release;
                 key.group = i64::try_from(position).unwrap_or(i64::MAX);
-                self.lines.push(RawLine {
-                    key,
-                    status: LineStatus::Payable,
-                    exact: held.amount,
-                    explanation: Explanation {
-                        opportunity: held.opportunity,
-                        held_in: Some(held.period.clone()),
-                        reason: Some(held.reason.clone()),
-                        ..Explanation::default()
-                    },
-                });
+                let mut explanation = Explanation { opportunity: held.opportunity, ..Explanation::default() };
+                let detail = explanation.detail_mut();
+                detail.held_in = Some(held.period.clone());
+                detail.reason = Some(held.reason.clone());
+                self.lines.push(line(key, held.amount, explanation));
             } else {
                 carried.push(held.clone());
             }
@@ -658,15 +622,15 @@ impl Run<'_> {
     fn draw(&mut self, balance: Decimal) -> Decimal {
         let Some(draw) = &self.plan.draw else { return balance };
         let earnings: Decimal = self.lines.iter().filter(|l| l.status == LineStatus::Payable).map(|l| l.exact).sum();
-        let line = |kind: LineKind, exact: Decimal| RawLine {
-            key: LineKey { rule: Arc::from("draw"), kind, transaction: None, overlay_of: None, segment: 0, group: 0 },
-            status: LineStatus::Payable,
-            exact,
-            explanation: Explanation { limit: Some(draw.amount), ..Explanation::default() },
+        let rule = RuleId::named("draw");
+        let draw_line = |kind: LineKind, exact: Decimal| {
+            let mut explanation = Explanation::default();
+            explanation.detail_mut().limit = Some(draw.amount);
+            line(summary_key(rule, kind, 0), exact, explanation)
         };
         if earnings < draw.amount {
             let top_up = draw.amount - earnings;
-            self.lines.push(line(LineKind::DrawTopUp, top_up));
+            self.lines.push(draw_line(LineKind::DrawTopUp, top_up));
             if draw.recoverable { balance + top_up } else { balance }
         } else if balance > Decimal::ZERO {
             let mut recovery = balance.min(earnings - draw.amount);
@@ -674,7 +638,7 @@ impl Run<'_> {
                 recovery = recovery.min(max);
             }
             if recovery > Decimal::ZERO {
-                self.lines.push(line(LineKind::DrawRecovery, -recovery));
+                self.lines.push(draw_line(LineKind::DrawRecovery, -recovery));
             }
             balance - recovery
         } else {
@@ -695,7 +659,7 @@ struct Part {
 
 /// Splits the movement of one item from `pre` to `post` over the schedule's segments.
 fn segment_parts(
-    segments: &[crate::plan::Segment],
+    bounds: &[Decimal],
     method: TierMethod,
     pre: Decimal,
     post: Decimal,
@@ -703,23 +667,28 @@ fn segment_parts(
     parts: &mut Vec<Part>,
 ) {
     parts.clear();
-    let containing = |x: Decimal| segments.iter().rposition(|s| s.from <= x).unwrap_or(0);
+    let containing = |x: Decimal| bounds.iter().rposition(|from| *from <= x).unwrap_or(0);
     let (lo, hi) = if pre <= post { (pre, post) } else { (post, pre) };
-    if segments.len() == 1 || lo == hi {
-        parts.push(Part { index: containing(lo), fraction: Decimal::ONE, range: (lo, hi) });
+    if bounds.len() == 1 {
+        parts.push(Part { index: 0, fraction: Decimal::ONE, range: (lo, hi) });
         return;
     }
     match method {
-        TierMethod::Retroactive => parts.push(Part {
-            index: containing(final_position),
-            fraction: Decimal::ONE,
-            range: (final_position, final_position),
-        }),
+        TierMethod::Retroactive => {
+            let index = containing(final_position);
+            parts.push(Part { index, fraction: Decimal::ONE, range: (final_position, final_position) });
+        }
         TierMethod::Marginal => {
+            // Within one segment (the common case): no division.
+            let first = containing(lo);
+            if lo == hi || bounds.get(first + 1).is_none_or(|next| hi <= *next) {
+                parts.push(Part { index: first, fraction: Decimal::ONE, range: (lo, hi) });
+                return;
+            }
             let width = hi - lo;
-            for (i, s) in segments.iter().enumerate() {
-                let s_lo = if i == 0 { lo } else { s.from.max(lo) };
-                let s_hi = segments.get(i + 1).map_or(hi, |n| n.from.min(hi));
+            for (i, from) in bounds.iter().enumerate() {
+                let s_lo = if i == 0 { lo } else { (*from).max(lo) };
+                let s_hi = bounds.get(i + 1).map_or(hi, |next| (*next).min(hi));
                 if s_hi > s_lo {
                     parts.push(Part { index: i, fraction: (s_hi - s_lo) / width, range: (s_lo, s_hi) });
                 }
@@ -736,7 +705,6 @@ fn segment_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Segment;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -744,10 +712,7 @@ mod tests {
 
     #[test]
     fn marginal_parts_add_up_to_one() {
-        let segments = vec![
-            Segment { from: d("0"), tier: 1, rate: Some(d("0.05")), factor: Decimal::ONE },
-            Segment { from: d("1"), tier: 2, rate: Some(d("0.08")), factor: Decimal::ONE },
-        ];
+        let segments = vec![d("0"), d("1")];
         let mut parts = Vec::new();
         segment_parts(&segments, TierMethod::Marginal, d("0.9"), d("1.2"), d("1.2"), &mut parts);
         assert_eq!(parts.len(), 2);

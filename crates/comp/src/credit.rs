@@ -173,7 +173,8 @@ pub fn allocate_credits<'a>(
     transactions: &'a [Transaction],
     hierarchy: &Hierarchy,
 ) -> (CreditBook<'a>, Vec<Diagnostic>) {
-    let mut book: CreditBook<'a> = BTreeMap::new();
+    // A hash map while filling (one lookup per credit), ordered once at the end.
+    let mut book: HashMap<UserId, Vec<Credit<'a>>> = HashMap::new();
     let mut diagnostics = Vec::new();
     for t in transactions {
         if let Err(message) = t.check_splits() {
@@ -202,5 +203,5 @@ pub fn allocate_credits<'a>(
             }
         }
     }
-    (book, diagnostics)
+    (book.into_iter().collect(), diagnostics)
 }

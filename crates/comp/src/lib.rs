@@ -28,13 +28,13 @@ pub use credit::{
 };
 pub use plan::{
     Base, Caps, Clawback, Component, ComponentKind, CreditFilter, Decelerator, Draw, EarningEvent, Filter, FixedRule,
-    Measure, Per, Plan, PlanError, PlanVersions, RateOverride, RateRule, Rule, Schedule, ScoreRule, Segment,
+    Measure, Per, Plan, PlanError, PlanVersions, RateOverride, RateRule, Rule, RuleId, Schedule, ScoreRule, Segment,
     TierMethod,
 };
 pub use retro::{append_deltas, deltas};
 pub use simulate::{Distribution, PayeeComparison, PlanModel, WhatIf, calculate_period, model_plan, what_if};
 pub use statement::{
-    Correction, Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, Period, Statement,
+    Correction, Detail, Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, Period, Statement,
 };
 
 use model::UserId;

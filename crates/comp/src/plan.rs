@@ -71,10 +71,92 @@ impl EarningEvent {
     }
 }
 
+/// A component id: at most [`RuleId::MAX_LEN`] bytes, stored inline so that every payout
+/// line's key can carry it without an allocation or a shared reference count.
+#[derive(Clone, Copy)]
+pub struct RuleId {
+    len: u8,
+    bytes: [u8; RuleId::MAX_LEN],
+}
+
+impl RuleId {
+    pub const MAX_LEN: usize = 31;
+
+    /// `None` when `s` is empty or longer than [`RuleId::MAX_LEN`] bytes.
+    pub fn new(s: &str) -> Option<RuleId> {
+        if s.is_empty() || s.len() > Self::MAX_LEN {
+            return None;
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(RuleId { len: u8::try_from(s.len()).ok()?, bytes })
+    }
+
+    /// Internal names of lines no component produced ("adjustment", "draw"); truncated to
+    /// [`RuleId::MAX_LEN`] bytes at a character boundary.
+    pub fn named(s: &str) -> RuleId {
+        let mut end = s.len().min(Self::MAX_LEN);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
+        RuleId { len: u8::try_from(end).unwrap_or(0), bytes }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built from a &str in `new`, so always valid UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for RuleId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl std::borrow::Borrow<str> for RuleId {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+impl PartialEq for RuleId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for RuleId {}
+impl PartialOrd for RuleId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for RuleId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+impl std::hash::Hash for RuleId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl fmt::Debug for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One clause of a plan; every payout line names the component (its `id`) that produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Component {
-    pub id: Arc<str>,
+    pub id: RuleId,
     /// The word the plan author wrote (`percentage`, `tiered`, `spif`, ...), kept for explanations.
     pub kind: ComponentKind,
     pub label: Option<String>,
@@ -632,9 +714,13 @@ fn parse(text: &str) -> Result<Plan, PlanError> {
 fn component(src: &Src, spanned: &Spanned<RawComponent>) -> Result<Component, PlanError> {
     let c = spanned.get_ref();
     let id = c.id.get_ref().trim();
-    if id.is_empty() {
-        return Err(src.invalid(c.id.span(), "component.id", "must not be empty"));
-    }
+    let Some(rule_id) = RuleId::new(id) else {
+        return Err(src.invalid(
+            c.id.span(),
+            "component.id",
+            format!("must be 1 to {} bytes long", RuleId::MAX_LEN),
+        ));
+    };
     let field = |name: &str| format!("component '{id}' {name}");
     let kind = src.choice(
         &c.kind,
@@ -747,7 +833,7 @@ fn component(src: &Src, spanned: &Spanned<RawComponent>) -> Result<Component, Pl
             Rule::Score(ScoreRule { metric, target, max_score })
         }
     };
-    Ok(Component { id: Arc::from(id), kind, label: c.label.clone(), rule, filter, caps })
+    Ok(Component { id: rule_id, kind, label: c.label.clone(), rule, filter, caps })
 }
 
 fn override_target(

@@ -10,7 +10,7 @@ use model::{Currency, Locale, Money, OpportunityId, UserId, format_decimal};
 use rust_decimal::Decimal;
 
 use crate::credit::{TransactionId, TransactionKind};
-use crate::plan::{Base, ComponentKind, Measure, TierMethod};
+use crate::plan::{Base, ComponentKind, Measure, RuleId, TierMethod};
 
 /// A calculation period (usually a month), inclusive dates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl LineKind {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LineKey {
     /// Component id, or `adjustment`, `draw`, ... for lines no component produced.
-    pub rule: Arc<str>,
+    pub rule: RuleId,
     pub kind: LineKind,
     pub transaction: Option<TransactionId>,
     /// For overlay credit: whose credit it is.
@@ -109,7 +109,7 @@ pub struct Correction {
 }
 
 /// The structured explanation of a line (translated by the caller; [`PayoutLine::sentence`]
-/// renders English).
+/// renders English). Amounts are in the plan currency.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Explanation {
     pub component_kind: Option<ComponentKind>,
@@ -117,28 +117,40 @@ pub struct Explanation {
     pub opportunity: Option<OpportunityId>,
     /// For reversals: the transaction reversed.
     pub reverses: Option<TransactionId>,
+    /// The payee's share of the transaction (1 = 100%); `None` for lines not from a transaction.
+    pub share: Option<Decimal>,
     pub base_kind: Option<Base>,
-    /// Base in the plan currency after split share, tier fraction and sign.
+    /// Base after split share, tier fraction, currency conversion and sign.
     pub base: Option<Decimal>,
-    pub quantity: Option<Decimal>,
-    /// Rate (0.08 = 8%) or amount per unit/transaction for fixed components.
+    /// Rate (0.08 = 8%) of a commission line.
     pub rate: Option<Decimal>,
-    pub unit_amount: Option<Decimal>,
-    pub tier: Option<u32>,
+    /// Tier number as written in the plan (1-based); 0 when the component has no tiers.
+    pub tier: u32,
     /// What the tiers are measured on and how, for tiered lines.
     pub measure: Option<(Measure, TierMethod)>,
     /// The part of the measure this line covers (marginal), or the final position twice
-    /// (retroactive): attainment as a fraction, amounts in the plan currency.
+    /// (retroactive), as credited amounts; attainment = amount / `quota`.
     pub range: Option<(Decimal, Decimal)>,
-    /// Final period attainment, when a decelerator applied because of it.
-    pub attainment: Option<Decimal>,
-    pub share: Option<Decimal>,
+    pub quota: Option<Decimal>,
     /// Accelerator (> 1) or decelerator (< 1) factor applied.
     pub factor: Option<Decimal>,
+    /// Rarer details, boxed to keep the common line small.
+    pub detail: Option<Box<Detail>>,
+    pub plan_currency: Option<Currency>,
+}
+
+/// Details only some lines have.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Detail {
+    /// Units and amount per unit (or per transaction) of fixed components.
+    pub quantity: Option<Decimal>,
+    pub unit_amount: Option<Decimal>,
     /// Amount before the per-line cap.
     pub capped_from: Option<Decimal>,
     /// Cap, floor or draw amount the line brings the total to.
     pub limit: Option<Decimal>,
+    /// Final period attainment, when a decelerator applied because of it.
+    pub attainment: Option<Decimal>,
     pub score: Option<Decimal>,
     pub metric: Option<String>,
     /// Reason code (adjustments) or hold reason.
@@ -146,9 +158,29 @@ pub struct Explanation {
     pub approver: Option<UserId>,
     /// For releases: the period the line was held in.
     pub held_in: Option<Arc<str>>,
-    /// Plan -> payout currency rate, when they differ, and its date.
-    pub fx: Option<(Decimal, Date)>,
-    pub plan_currency: Option<Currency>,
+}
+
+impl Explanation {
+    /// The detail, created on first use.
+    pub fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+
+    fn detail(&self) -> &Detail {
+        static EMPTY: Detail = Detail {
+            quantity: None,
+            unit_amount: None,
+            capped_from: None,
+            limit: None,
+            attainment: None,
+            score: None,
+            metric: None,
+            reason: None,
+            approver: None,
+            held_in: None,
+        };
+        self.detail.as_deref().unwrap_or(&EMPTY)
+    }
 }
 
 /// One line of a statement.
@@ -181,7 +213,7 @@ pub struct PayeeState {
     /// The year the year-to-date totals belong to; a period in another year starts from zero.
     pub year: i16,
     /// Year-to-date earnings per component (plan currency), for yearly caps.
-    pub year_to_date: BTreeMap<Arc<str>, Decimal>,
+    pub year_to_date: BTreeMap<RuleId, Decimal>,
     /// Recoverable draw paid and not yet recovered (plan currency).
     pub draw_balance: Decimal,
     pub held: Vec<HeldLine>,
@@ -195,6 +227,8 @@ pub struct Statement {
     pub plan_version: u32,
     pub period: Arc<str>,
     pub currency: Currency,
+    /// Plan -> payout currency rate and its date, when the two currencies differ.
+    pub fx: Option<(Decimal, Date)>,
     pub lines: Vec<PayoutLine>,
     /// Sum of payable lines (exactly the sum of their rounded amounts).
     pub payable: Money,
@@ -219,6 +253,9 @@ impl Statement {
         if !self.held.amount.is_zero() {
             let _ = write!(out, ", {} held", money_text(self.held));
         }
+        if let Some((rate, day)) = self.fx {
+            let _ = write!(out, ", converted at {} on {day}", plain(rate));
+        }
         out
     }
 }
@@ -241,9 +278,10 @@ impl PayoutLine {
     /// (opportunity 123), tier 2 because attainment 104%".
     pub fn sentence(&self) -> String {
         let e = &self.explanation;
+        let x = e.detail();
         let cur = e.plan_currency.unwrap_or(self.amount.currency);
         let money = |d: Decimal| money_text(Money::new(d, cur));
-        let mut s = String::new();
+        let mut s = String::with_capacity(96);
         match self.key.kind {
             LineKind::Commission => {
                 let _ = write!(
@@ -255,8 +293,8 @@ impl PayoutLine {
                 );
             }
             LineKind::Fixed => {
-                let unit = money(e.unit_amount.unwrap_or_default());
-                match e.quantity {
+                let unit = money(x.unit_amount.unwrap_or_default());
+                match x.quantity {
                     Some(q) => {
                         let _ = write!(s, "{unit} per unit x {}", plain(q));
                     }
@@ -274,23 +312,23 @@ impl PayoutLine {
                 let _ = write!(
                     s,
                     "{} score {} of target {}",
-                    e.metric.as_deref().unwrap_or(""),
-                    percent_text(e.score.unwrap_or_default()),
-                    money(e.unit_amount.unwrap_or_default())
+                    x.metric.as_deref().unwrap_or(""),
+                    percent_text(x.score.unwrap_or_default()),
+                    money(x.unit_amount.unwrap_or_default())
                 );
             }
             LineKind::PeriodCap => {
-                let _ = write!(s, "capped at {} for the period", money(e.limit.unwrap_or_default()));
+                let _ = write!(s, "capped at {} for the period", money(x.limit.unwrap_or_default()));
             }
             LineKind::PeriodFloor => {
-                let _ = write!(s, "raised to the floor of {} for the period", money(e.limit.unwrap_or_default()));
+                let _ = write!(s, "raised to the floor of {} for the period", money(x.limit.unwrap_or_default()));
             }
             LineKind::YearCap => {
-                let _ = write!(s, "capped at {} for the year", money(e.limit.unwrap_or_default()));
+                let _ = write!(s, "capped at {} for the year", money(x.limit.unwrap_or_default()));
             }
             LineKind::Adjustment => {
-                let _ = write!(s, "manual adjustment, reason {}", e.reason.as_deref().unwrap_or(""));
-                if let Some(a) = e.approver {
+                let _ = write!(s, "manual adjustment, reason {}", x.reason.as_deref().unwrap_or(""));
+                if let Some(a) = x.approver {
                     let _ = write!(s, ", approved by {a}");
                 }
             }
@@ -299,14 +337,14 @@ impl PayoutLine {
                     s,
                     "release of {} held in {}",
                     self.key.rule,
-                    e.held_in.as_deref().unwrap_or("an earlier period")
+                    x.held_in.as_deref().unwrap_or("an earlier period")
                 );
             }
             LineKind::DrawTopUp => {
-                let _ = write!(s, "draw tops earnings up to {}", money(e.limit.unwrap_or_default()));
+                let _ = write!(s, "draw tops earnings up to {}", money(x.limit.unwrap_or_default()));
             }
             LineKind::DrawRecovery => {
-                let _ = write!(s, "recovery of an earlier draw (draw {})", money(e.limit.unwrap_or_default()));
+                let _ = write!(s, "recovery of an earlier draw (draw {})", money(x.limit.unwrap_or_default()));
             }
         }
         if let (Some(kind), Some(t)) = (e.transaction_kind, self.key.transaction) {
@@ -326,16 +364,20 @@ impl PayoutLine {
         if let Some(of) = self.key.overlay_of {
             let _ = write!(s, ", overlay credit from {of}");
         }
-        if let Some(tier) = e.tier.filter(|t| *t > 0) {
-            let _ = write!(s, ", tier {tier}");
+        if e.tier > 0 {
+            let _ = write!(s, ", tier {}", e.tier);
         }
         if let (Some((measure, method)), Some((lo, hi))) = (e.measure, e.range) {
+            let attainment = |amount: Decimal| match e.quota {
+                Some(q) if !q.is_zero() => percent_text(amount / q),
+                _ => String::from("?"),
+            };
             let _ = match (measure, method) {
                 (Measure::Attainment, TierMethod::Marginal) => {
-                    write!(s, " for attainment {} to {}", percent_text(lo), percent_text(hi))
+                    write!(s, " for attainment {} to {}", attainment(lo), attainment(hi))
                 }
                 (Measure::Attainment, TierMethod::Retroactive) => {
-                    write!(s, " because attainment {}", percent_text(hi))
+                    write!(s, " because attainment {}", attainment(hi))
                 }
                 (Measure::PeriodAmount, TierMethod::Marginal) => {
                     write!(s, " for period credit {} to {}", money(lo), money(hi))
@@ -352,20 +394,17 @@ impl PayoutLine {
         if let Some(f) = e.factor {
             let word = if f > Decimal::ONE { "accelerator" } else { "decelerator" };
             let _ = write!(s, ", {word} x{}", plain(f));
-            if let Some(a) = e.attainment {
+            if let Some(a) = x.attainment {
                 let _ = write!(s, " because attainment {}", percent_text(a));
             }
         }
-        if let Some(from) = e.capped_from {
+        if let Some(from) = x.capped_from {
             let _ = write!(s, ", capped per line from {}", money(from));
         }
         if self.status == LineStatus::Held
-            && let Some(r) = &e.reason
+            && let Some(r) = &x.reason
         {
             let _ = write!(s, ", held: {r}");
-        }
-        if let Some((rate, day)) = e.fx {
-            let _ = write!(s, ", converted at {} on {day}", plain(rate));
         }
         if let Some(c) = &self.corrects {
             let _ = write!(

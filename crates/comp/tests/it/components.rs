@@ -2,9 +2,8 @@
 //! amounts, scores, draws, clawbacks, holds, adjustments, payout currency and overlays.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
-use comp::{Adjustment, Hierarchy, Hold, HoldScope, Payee, PayeeState, Plan};
+use comp::{Adjustment, Hierarchy, Hold, HoldScope, Payee, PayeeState, Plan, RuleId};
 use model::{OpportunityId, UserId};
 
 use crate::fixture::{check, d, eur_usd, payee, plan, run, run_with, transactions};
@@ -85,7 +84,7 @@ fn retroactive_tiers_explain_the_attainment_that_chose_them() {
         ",
     );
     let e = &statement.lines[1].explanation;
-    assert_eq!((e.rate, e.tier, e.base), (Some(d("0.08")), Some(2), Some(d("12400.00"))));
+    assert_eq!((e.rate, e.tier, e.base), (Some(d("0.08")), 2, Some(d("12400.00"))));
 }
 
 #[test]
@@ -142,7 +141,7 @@ fn caps_per_line_period_and_year_and_a_floor() {
     );
     let prior = PayeeState {
         year: 2026,
-        year_to_date: BTreeMap::from([(Arc::from("commission"), d("900"))]),
+        year_to_date: BTreeMap::from([(RuleId::named("commission"), d("900"))]),
         ..PayeeState::default()
     };
     let (statement, text) = run(&plan, &payee(7), &txs, "2026-03", &prior);
@@ -159,7 +158,7 @@ fn caps_per_line_period_and_year_and_a_floor() {
         550.00 EUR total payable
         ",
     );
-    assert_eq!(statement.closing.year_to_date[&Arc::from("commission")], d("1200"));
+    assert_eq!(statement.closing.year_to_date["commission"], d("1200"));
     // A new year starts the yearly cap again.
     let (_, next_year) = run(&plan, &payee(7), &[], "2027-01", &statement.closing);
     check(
@@ -394,9 +393,9 @@ fn payout_in_the_payees_currency_at_the_dated_rate() {
     check(
         &text,
         "
-        110.00 USD commission | 10% of 1,000.00 EUR amount on booking 1, converted at 1.1 on 2026-03-31
-        110.00 USD commission | 10% of 1,000.00 EUR amount on booking 2, converted at 1.1 on 2026-03-31
-        220.00 USD total payable
+        110.00 USD commission | 10% of 1,000.00 EUR amount on booking 1
+        110.00 USD commission | 10% of 1,000.00 EUR amount on booking 2
+        220.00 USD total payable, converted at 1.1 on 2026-03-31
         ",
     );
     assert_eq!(statement.credited.round_dp(2), d("2000.00"));
