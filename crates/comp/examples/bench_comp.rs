@@ -70,6 +70,25 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time of the whole process so far (user + system), from `/proc/self/stat` (Linux), so
+/// that steps can be judged on a shared machine where wall time depends on the load.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+fn cpu_since(start: Option<f64>) -> String {
+    match (start, cpu_seconds()) {
+        (Some(a), Some(b)) => format!("{:.2}s CPU", b - a),
+        _ => "CPU time not available".to_string(),
+    }
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let payee_count = args.first().copied().unwrap_or(10_000).max(10);
@@ -79,10 +98,8 @@ fn main() {
     let plan = Plan::parse(PLAN).expect("bench plan parses");
     let period = Period::month(2026, 3).expect("valid month");
     // One manager per ten payees; managers get overlay credit one level up.
-    let managers: HashMap<UserId, UserId> = (0..payee_count as i64)
-        .filter(|i| i % 10 != 0)
-        .map(|i| (UserId(i), UserId(i - i % 10)))
-        .collect();
+    let managers: HashMap<UserId, UserId> =
+        (0..payee_count as i64).filter(|i| i % 10 != 0).map(|i| (UserId(i), UserId(i - i % 10))).collect();
     let reps: Vec<UserId> = (0..payee_count as i64).filter(|i| i % 10 != 0).map(UserId).collect();
     let hierarchy = Hierarchy { managers, overlay_levels: 1 };
 
@@ -114,7 +131,10 @@ fn main() {
                 if second == first {
                     vec![Split { payee: first, share: Decimal::ONE }]
                 } else {
-                    vec![Split { payee: first, share: Decimal::new(6, 1) }, Split { payee: second, share: Decimal::new(4, 1) }]
+                    vec![
+                        Split { payee: first, share: Decimal::new(6, 1) },
+                        Split { payee: second, share: Decimal::new(4, 1) },
+                    ]
                 }
             } else {
                 vec![Split { payee: first, share: Decimal::ONE }]
@@ -128,7 +148,8 @@ fn main() {
                 opportunity: Some(OpportunityId(id / 2)),
                 customer: None,
                 new_customer: false,
-                reverses: refund.then_some(Reversal { transaction: TransactionId(id.saturating_sub(1)), original_date: date }),
+                reverses: refund
+                    .then_some(Reversal { transaction: TransactionId(id.saturating_sub(1)), original_date: date }),
                 lines,
                 splits,
             }
@@ -141,9 +162,12 @@ fn main() {
         generated.elapsed()
     );
 
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
     let (book, allocation_diagnostics) = allocate_credits(&transactions, &hierarchy);
     let allocated = start.elapsed();
+    let allocated_cpu = cpu_since(cpu_start);
+    let cpu_calc_start = cpu_seconds();
     let credit_count: usize = book.values().map(Vec::len).sum();
 
     let payees: Vec<(Payee, PayeeState)> =
@@ -151,7 +175,9 @@ fn main() {
     let calc_start = Instant::now();
     let (statements, diagnostics) = calculate_period(&plan, &payees, &book, &period, &FxTable::default(), threads);
     let calculated = calc_start.elapsed();
+    let calculated_cpu = cpu_since(cpu_calc_start);
     let engine = start.elapsed();
+    let engine_cpu = cpu_since(cpu_start);
     let line_count: usize = statements.iter().map(|s| s.lines.len()).sum();
     let total: Decimal = statements.iter().map(|s| s.payable.amount).sum();
 
@@ -171,17 +197,18 @@ fn main() {
         ..original
     };
     credits.push(comp::Credit { transaction: &refund, share: Decimal::ONE, role: comp::CreditRole::Direct });
-    let (recalculated, _) = calculate(&plan, &Payee::new(target.payee), &credits, &period, &PayeeState::default(), &FxTable::default())
-        .expect("recalculation");
+    let (recalculated, _) =
+        calculate(&plan, &Payee::new(target.payee), &credits, &period, &PayeeState::default(), &FxTable::default())
+            .expect("recalculation");
     let delta_lines = deltas(target, &recalculated).expect("same currency");
     let late = late_start.elapsed();
 
-    println!("credits allocated:   {credit_count} (splits + overlays) in {allocated:.2?}");
+    println!("credits allocated:   {credit_count} (splits + overlays) in {allocated:.2?} ({allocated_cpu})");
     println!(
-        "calculated:          {} statements, {line_count} explained lines, total payable {total} EUR in {calculated:.2?} on {threads} threads",
+        "calculated:          {} statements, {line_count} explained lines, total payable {total} EUR in {calculated:.2?} ({calculated_cpu}) on {threads} threads",
         statements.len()
     );
-    println!("engine total:        {engine:.2?} (allocation + calculation)");
+    println!("engine total:        {engine:.2?} wall, {engine_cpu} (allocation + calculation)");
     println!("rendered sentences:  {rendered} bytes of English in {rendering:.2?}");
     println!(
         "late refund:         payee {} recalculated ({} credits) with {} delta lines in {late:.2?}",
@@ -190,6 +217,10 @@ fn main() {
         delta_lines.len()
     );
     println!("diagnostics:         {}", allocation_diagnostics.len() + diagnostics.len());
+    println!("sample lines of payee {}:", target.payee);
+    for line in target.lines.iter().filter(|l| l.explanation.tier > 1 || l.key.overlay_of.is_some()).take(3) {
+        println!("  {} {} | {}", line.amount.amount, line.key.rule, line.sentence());
+    }
     match peak_memory_mib() {
         Some(mib) => println!("peak memory:         {mib:.0} MiB (VmHWM, including the generated input)"),
         None => println!("peak memory:         not available on this platform"),

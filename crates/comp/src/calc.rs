@@ -118,7 +118,9 @@ pub fn calculate(
 
     let mut run = Run { plan, payee, period, diagnostics: Vec::new(), lines: Vec::new() };
     let items = run.items(credits, fx);
-    run.lines.reserve(items.len() + plan.components.len());
+    // Most credits give one line per component that pays on them; a quarter more leaves room
+    // for tier crossings without reallocating.
+    run.lines.reserve(items.len() + items.len() / 4 + plan.components.len() + 2);
     let credited: Decimal = items.iter().map(|i| i.measure).sum();
     let quota = payee.quota.or(plan.quota).filter(|q| *q > Decimal::ZERO);
     let attainment = quota.map(|q| credited / q);
@@ -146,6 +148,8 @@ pub fn calculate(
 
     // Lines were computed in the plan currency; convert and round them in place.
     let currency = plan.payout_currency;
+    // Looked up once: `minor_units` searches the currency table.
+    let minor_units = currency.minor_units();
     let mut lines = run.lines;
     let mut running = [Decimal::ZERO; 2];
     let mut rounded_before = [Decimal::ZERO; 2];
@@ -164,7 +168,7 @@ pub fn calculate(
             line.exact *= rate;
         }
         running[which] += line.exact;
-        let rounded_total = round(running[which], currency);
+        let rounded_total = round_to(running[which], minor_units);
         line.amount = Money::new(rounded_total - rounded_before[which], currency);
         rounded_before[which] = rounded_total;
         line.explanation.plan_currency = Some(plan.currency);
@@ -190,7 +194,11 @@ pub fn calculate(
 
 /// Rounds to the currency's minor unit, half away from zero.
 pub fn round(amount: Decimal, currency: Currency) -> Decimal {
-    amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+    round_to(amount, currency.minor_units())
+}
+
+fn round_to(amount: Decimal, minor_units: u32) -> Decimal {
+    amount.round_dp_with_strategy(minor_units, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Cumulative rounding of a sequence of exact amounts (see [`calculate`]).
@@ -216,6 +224,8 @@ fn times(a: Decimal, b: Decimal) -> Decimal {
 
 /// One credit in the period, in the plan currency.
 struct Item<'c, 'a> {
+    /// Sort key (date, transaction id, role), copied so that sorting does not chase pointers.
+    order: (jiff::civil::Date, crate::TransactionId, CreditRole),
     credit: &'c Credit<'a>,
     /// Share x sign x exchange rate: turns a line amount into a credited amount.
     weight: Decimal,
@@ -300,6 +310,7 @@ impl Run<'_> {
             let weight = times(signed_share, rate);
             let gross: Decimal = t.lines.iter().map(|l| l.amount).sum();
             items.push(Item {
+                order: (t.date, t.id, credit.role),
                 credit,
                 weight,
                 measure: times(gross, weight),
@@ -308,10 +319,7 @@ impl Run<'_> {
                 pays,
             });
         }
-        items.sort_by(|a, b| {
-            let (x, y) = (a.credit.transaction, b.credit.transaction);
-            (x.date, x.id, a.credit.role).cmp(&(y.date, y.id, b.credit.role))
-        });
+        items.sort_unstable_by_key(|item| item.order);
         let mut running = Decimal::ZERO;
         for item in &mut items {
             item.before = running;
@@ -446,7 +454,11 @@ impl Run<'_> {
                     if decelerate.is_some() {
                         explanation.detail_mut().attainment = decelerate;
                     }
-                    self.lines.push(line(Self::key(component, LineKind::Commission, item, p.index, group), exact, explanation));
+                    self.lines.push(line(
+                        Self::key(component, LineKind::Commission, item, p.index, group),
+                        exact,
+                        explanation,
+                    ));
                 }
             }
         }
@@ -565,7 +577,10 @@ impl Run<'_> {
                 }
                 _ => self.note(
                     None,
-                    format!("adjustment {} ({}) has no approver other than the payee; not applied", a.id, a.reason_code),
+                    format!(
+                        "adjustment {} ({}) has no approver other than the payee; not applied",
+                        a.id, a.reason_code
+                    ),
                 ),
             }
         }
@@ -722,6 +737,13 @@ mod tests {
         let mut refund = Vec::new();
         segment_parts(&segments, TierMethod::Marginal, d("1.2"), d("0.9"), d("0.9"), &mut refund);
         assert_eq!(refund, parts);
+    }
+
+    #[test]
+    fn payout_lines_stay_small() {
+        // A run holds millions of lines; rare details are boxed to keep this bound.
+        let size = std::mem::size_of::<PayoutLine>();
+        assert!(size <= 320, "PayoutLine is {size} bytes");
     }
 
     #[test]

@@ -715,11 +715,7 @@ fn component(src: &Src, spanned: &Spanned<RawComponent>) -> Result<Component, Pl
     let c = spanned.get_ref();
     let id = c.id.get_ref().trim();
     let Some(rule_id) = RuleId::new(id) else {
-        return Err(src.invalid(
-            c.id.span(),
-            "component.id",
-            format!("must be 1 to {} bytes long", RuleId::MAX_LEN),
-        ));
+        return Err(src.invalid(c.id.span(), "component.id", format!("must be 1 to {} bytes long", RuleId::MAX_LEN)));
     };
     let field = |name: &str| format!("component '{id}' {name}");
     let kind = src.choice(

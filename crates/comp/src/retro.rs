@@ -44,7 +44,7 @@ pub fn deltas(locked: &Statement, recalculated: &Statement) -> Result<Vec<Payout
                 amount: Money::new(delta, currency),
                 exact: delta,
                 explanation: line.explanation.clone(),
-                corrects: Some(Correction { period: locked.period.clone(), old: before, new: after }),
+                corrects: Some(Box::new(Correction { period: locked.period.clone(), old: before, new: after })),
             });
         }
     };

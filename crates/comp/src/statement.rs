@@ -193,8 +193,8 @@ pub struct PayoutLine {
     /// Unrounded amount in the payout currency.
     pub exact: Decimal,
     pub explanation: Explanation,
-    /// Set on retro delta lines.
-    pub corrects: Option<Correction>,
+    /// Set on retro delta lines (boxed: rare, and lines are many).
+    pub corrects: Option<Box<Correction>>,
 }
 
 /// A held line carried to later periods, in the plan currency.
