@@ -2,6 +2,7 @@
 //! manager overlay credit up the hierarchy.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -174,7 +175,7 @@ pub fn allocate_credits<'a>(
     hierarchy: &Hierarchy,
 ) -> (CreditBook<'a>, Vec<Diagnostic>) {
     // A hash map while filling (one lookup per credit), ordered once at the end.
-    let mut book: HashMap<UserId, Vec<Credit<'a>>> = HashMap::new();
+    let mut book: HashMap<UserId, Vec<Credit<'a>>, BuildHasherDefault<IdHasher>> = HashMap::default();
     let mut diagnostics = Vec::new();
     for t in transactions {
         if let Err(message) = t.check_splits() {
@@ -204,4 +205,23 @@ pub fn allocate_credits<'a>(
         }
     }
     (book.into_iter().collect(), diagnostics)
+}
+
+/// A fast hasher for integer ids (no protection against chosen keys is needed: ids come from
+/// our own database).
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (self.0 ^ u64::from_ne_bytes(n.to_ne_bytes())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
