@@ -117,6 +117,9 @@ pub fn calculate(
     };
 
     let mut run = Run { plan, payee, period, diagnostics: Vec::new(), lines: Vec::new() };
+    if !plan.is_effective_on(period.start) && !plan.is_effective_on(period.end) {
+        run.note(None, format!("plan '{}' version {} is not in force in period {}", plan.id, plan.version, period.id));
+    }
     let items = run.items(credits, fx);
     // Most credits give one line per component that pays on them; a quarter more leaves room
     // for tier crossings without reallocating.

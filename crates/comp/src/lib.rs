@@ -34,7 +34,8 @@ pub use plan::{
 pub use retro::{append_deltas, deltas};
 pub use simulate::{Distribution, PayeeComparison, PlanModel, WhatIf, calculate_period, model_plan, what_if};
 pub use statement::{
-    Correction, Detail, Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, Period, Statement,
+    Correction, Detail, Explanation, HeldLine, LineKey, LineKind, LineStatus, PayeeState, PayoutLine, PayrollRow,
+    Period, Statement, payroll,
 };
 
 use model::UserId;

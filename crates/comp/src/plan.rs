@@ -411,6 +411,9 @@ impl PlanError {
 // ---------------------------------------------------------------------------------------------
 // Raw schema (serde) and validation.
 
+/// The largest number (amount, percentage as a fraction, factor) a plan may contain.
+const MAX_PLAN_NUMBER: i64 = 1_000_000_000_000;
+
 /// A number written as a string or an integer; floats are refused to keep money exact.
 #[derive(Debug, Clone)]
 struct NumText(String);
@@ -570,7 +573,19 @@ impl Src<'_> {
         if s.ends_with('%') {
             return Err(self.invalid(v.span(), field, format!("'{s}' is a percentage; write an amount here")));
         }
-        s.parse::<Decimal>().map_err(|_| self.invalid(v.span(), field, format!("'{s}' is not a decimal number")))
+        let d = s
+            .parse::<Decimal>()
+            .map_err(|_| self.invalid(v.span(), field, format!("'{s}' is not a decimal number")))?;
+        self.bounded(d, v, field)
+    }
+
+    /// Keeps plan numbers far from the 28-digit limit of exact decimals, so that products of
+    /// amounts, rates and factors can never overflow.
+    fn bounded(&self, d: Decimal, v: &Spanned<NumText>, field: &str) -> Result<Decimal, PlanError> {
+        if d.abs() > Decimal::from(MAX_PLAN_NUMBER) {
+            return Err(self.invalid(v.span(), field, format!("must be at most {MAX_PLAN_NUMBER}")));
+        }
+        Ok(d)
     }
 
     fn amount(&self, v: &Spanned<NumText>, field: &str) -> Result<Decimal, PlanError> {
@@ -596,7 +611,7 @@ impl Src<'_> {
         if d < Decimal::ZERO {
             return Err(self.invalid(v.span(), field, "must not be negative"));
         }
-        Ok(d / Decimal::ONE_HUNDRED)
+        self.bounded(d / Decimal::ONE_HUNDRED, v, field)
     }
 
     fn date(&self, v: &Spanned<toml::value::Datetime>, field: &str) -> Result<Date, PlanError> {

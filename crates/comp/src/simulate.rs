@@ -1,10 +1,11 @@
 //! Runs over many payees (a period run, threads via `std::thread::scope`), the what-if
 //! estimator and plan modelling (a draft plan against the current plan over past credits).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use model::{FxTable, Money, UserId};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::Diagnostic;
 use crate::calc::{CalcError, Payee, calculate};
@@ -128,11 +129,7 @@ impl Distribution {
         let width = (max - min) / Decimal::TEN;
         let mut histogram: Vec<(Decimal, usize)> = (0..10).map(|i| (min + width * Decimal::from(i), 0)).collect();
         for v in &values {
-            let bucket = if width.is_zero() {
-                0
-            } else {
-                usize::try_from(((*v - min) / width).floor().mantissa()).unwrap_or(9).min(9)
-            };
+            let bucket = if width.is_zero() { 0 } else { ((*v - min) / width).floor().to_usize().unwrap_or(9).min(9) };
             histogram[bucket].1 += 1;
         }
         let total: Decimal = values.iter().sum();
@@ -198,6 +195,7 @@ pub fn model_plan(
     let mut revenue = Decimal::ZERO;
     let mut states: Vec<[(Payee, PayeeState); 2]> =
         payees.iter().map(|p| [(p.clone(), PayeeState::default()), (p.clone(), PayeeState::default())]).collect();
+    let position: HashMap<UserId, usize> = payees.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     for period in periods {
         for (which, plan) in [(0usize, current), (1usize, draft)] {
             let input: Vec<(Payee, PayeeState)> = states.iter().map(|s| s[which].clone()).collect();
@@ -228,8 +226,8 @@ pub fn model_plan(
                     entry.2 += s.credited;
                     entry.3 += s.quota.unwrap_or_default();
                 }
-                if let Some(slot) = states.iter_mut().find(|st| st[which].0.id == s.payee) {
-                    slot[which].1 = s.closing;
+                if let Some(&i) = position.get(&s.payee) {
+                    states[i][which].1 = s.closing;
                 }
             }
         }

@@ -418,3 +418,28 @@ impl PayoutLine {
         s
     }
 }
+
+/// One payroll row: what to pay a payee in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayrollRow {
+    pub payee: UserId,
+    pub amount: Money,
+    /// Statements (plan, period) the amount comes from.
+    pub statements: Vec<(Arc<str>, Arc<str>)>,
+}
+
+/// Payable totals per payee and currency, for the payroll export (the caller writes the CSV).
+/// Held amounts are not included; they are paid by a release in a later period.
+pub fn payroll(statements: &[Statement]) -> Vec<PayrollRow> {
+    let mut rows: BTreeMap<(UserId, Currency), PayrollRow> = BTreeMap::new();
+    for s in statements {
+        let row = rows.entry((s.payee, s.currency)).or_insert_with(|| PayrollRow {
+            payee: s.payee,
+            amount: Money::zero(s.currency),
+            statements: Vec::new(),
+        });
+        row.amount.amount += s.payable.amount;
+        row.statements.push((s.plan.clone(), s.period.clone()));
+    }
+    rows.into_values().collect()
+}

@@ -1,7 +1,8 @@
 //! Retro deltas for locked periods, the what-if estimator and plan modelling.
 
 use comp::{
-    Hierarchy, Payee, PayeeState, Plan, Split, allocate_credits, append_deltas, calculate, deltas, model_plan, what_if,
+    Hierarchy, Payee, PayeeState, Plan, Split, allocate_credits, append_deltas, calculate, deltas, model_plan, payroll,
+    what_if,
 };
 use model::{FxTable, UserId};
 
@@ -178,4 +179,28 @@ fn plan_modelling_compares_a_draft_with_the_current_plan() {
         calculate(&draft, &payees[0], &book[&UserId(7)], &periods[0], &PayeeState::default(), &FxTable::default())
             .unwrap();
     assert_eq!(jan7.payable.amount, d("500.00"));
+}
+
+#[test]
+fn payroll_sums_payable_amounts_per_payee_and_currency() {
+    let plan = tiered();
+    let txs = transactions(
+        "
+        invoice 1 2026-03-02 split=7:100% | A 1 8000.00
+        invoice 2 2026-04-02 split=7:100% | A 1 4000.00
+        ",
+    );
+    let (march, _) = run(&plan, &Payee::new(UserId(7)), &txs, "2026-03", &PayeeState::default());
+    let (april, _) = run(&plan, &Payee::new(UserId(7)), &txs, "2026-04", &march.closing);
+    let rows = payroll(&[march, april]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].amount.amount, d("600.00"));
+    assert_eq!(rows[0].statements.len(), 2);
+}
+
+#[test]
+fn a_plan_out_of_force_is_reported() {
+    let plan = tiered();
+    let (_, text) = run(&plan, &Payee::new(UserId(7)), &[], "2025-12", &PayeeState::default());
+    check(&text, "0.00 EUR total payable\n! payee 7: plan 'ae' version 1 is not in force in period 2025-12");
 }
