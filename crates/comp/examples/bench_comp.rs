@@ -217,9 +217,18 @@ fn main() {
         delta_lines.len()
     );
     println!("diagnostics:         {}", allocation_diagnostics.len() + diagnostics.len());
-    println!("sample lines of payee {}:", target.payee);
-    for line in target.lines.iter().filter(|l| l.explanation.tier > 1 || l.key.overlay_of.is_some()).take(3) {
-        println!("  {} {} | {}", line.amount.amount, line.key.rule, line.sentence());
+    println!("sample lines:");
+    let all_lines = statements.iter().flat_map(|s| s.lines.iter().map(move |l| (s.payee, l)));
+    let tiered = all_lines.clone().filter(|(_, l)| l.explanation.tier > 1).take(2);
+    let overlay = all_lines.filter(|(_, l)| l.key.overlay_of.is_some()).take(1);
+    for (payee, line) in tiered.chain(overlay) {
+        println!(
+            "  payee {payee}: {} {} {} | {}",
+            line.amount.amount,
+            line.amount.currency,
+            line.key.rule,
+            line.sentence()
+        );
     }
     match peak_memory_mib() {
         Some(mib) => println!("peak memory:         {mib:.0} MiB (VmHWM, including the generated input)"),

@@ -92,8 +92,9 @@ pub enum CalcError {
 /// Rounding rule: every line is computed exactly (28 significant digits) in the plan currency,
 /// converted exactly to the payout currency, and then rounded to the currency's minor unit by
 /// *cumulative rounding*: line *i* gets `round(S_i) - round(S_{i-1})`, where `S_i` is the exact
-/// running total of lines 1..i and `round` is half away from zero. Each line is then within one
-/// minor unit of its exact value, and the rounded lines add up to exactly `round(exact total)`:
+/// running total of lines 1..i and `round` is half away from zero. Each line then differs from
+/// its exact value by at most one minor unit, and the rounded lines add up to exactly
+/// `round(exact total)`:
 /// rounding never creates or loses a cent across the lines. Payable and held lines are rounded
 /// as two separate sequences, so both totals hold the property.
 pub fn calculate(
@@ -275,12 +276,14 @@ impl Run<'_> {
         let mut items: Vec<Item<'c, 'a>> = Vec::with_capacity(credits.len());
         // Transactions lie anywhere in memory; a tight first pass over them lets the processor
         // fetch many at once instead of waiting for each inside the larger loop below.
-        let gross: Vec<Decimal> = credits.iter().map(|c| c.transaction.lines.iter().map(|l| l.amount).sum()).collect();
-        for (credit, gross) in credits.iter().zip(gross) {
+        let (event, period) = (self.plan.earning_event, self.period);
+        let gathered: Vec<(&'c Credit<'a>, Decimal)> = credits
+            .iter()
+            .filter(|c| c.transaction.kind.event() == event && period.contains(c.transaction.date))
+            .map(|c| (c, c.transaction.lines.iter().map(|l| l.amount).sum()))
+            .collect();
+        for (credit, gross) in gathered {
             let t = credit.transaction;
-            if t.kind.event() != self.plan.earning_event || !self.period.contains(t.date) {
-                continue;
-            }
             let rate = if t.currency == self.plan.currency {
                 Decimal::ONE
             } else if let Some(rate) = fx.rate(t.currency, self.plan.currency, t.date) {
@@ -399,6 +402,7 @@ impl Run<'_> {
             (Some(d), Some(q)) if credited / q < d.below => (Some(credited / q), d.factor),
             _ => (None, Decimal::ONE),
         };
+        let tiers_have_rates = schedule.segments.iter().any(|s| s.rate.is_some());
         let mut parts: Vec<Part> = Vec::with_capacity(3);
         // Reused per item: (rate of the group, base).
         let mut groups: Vec<(Option<Decimal>, Decimal)> = Vec::with_capacity(2);
@@ -414,7 +418,7 @@ impl Run<'_> {
                 }
                 let rate =
                     override_for(&rule.overrides, &line.product, &line.product_line).map(|o| o.value).or(rule.rate);
-                if rate.is_none() && schedule.segments.iter().all(|s| s.rate.is_none()) {
+                if rate.is_none() && !tiers_have_rates {
                     continue;
                 }
                 let base = match rule.base {

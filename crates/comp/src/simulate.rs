@@ -197,9 +197,16 @@ pub fn model_plan(
         payees.iter().map(|p| [(p.clone(), PayeeState::default()), (p.clone(), PayeeState::default())]).collect();
     let position: HashMap<UserId, usize> = payees.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     for period in periods {
+        // Each period's credits once, so that no calculation scans the whole year.
+        let period_book: CreditBook<'_> = book
+            .iter()
+            .map(|(payee, credits)| {
+                (*payee, credits.iter().filter(|c| period.contains(c.transaction.date)).copied().collect::<Vec<_>>())
+            })
+            .collect();
         for (which, plan) in [(0usize, current), (1usize, draft)] {
             let input: Vec<(Payee, PayeeState)> = states.iter().map(|s| s[which].clone()).collect();
-            let (statements, d) = calculate_period(plan, &input, book, period, fx, threads);
+            let (statements, d) = calculate_period(plan, &input, &period_book, period, fx, threads);
             diagnostics.extend(d);
             for s in statements {
                 let paid = s.payable.amount + s.held.amount;
@@ -231,11 +238,10 @@ pub fn model_plan(
                 }
             }
         }
-        for credits in book.values() {
+        for credits in period_book.values() {
             for c in credits.iter().filter(|c| c.role == CreditRole::Direct) {
                 let t = c.transaction;
                 if t.kind.event() == draft.earning_event
-                    && period.contains(t.date)
                     && let Some(rate) = fx.rate(t.currency, draft.currency, t.date)
                 {
                     revenue += c.share * t.signed_amount() * rate;

@@ -105,3 +105,13 @@ fn versions_must_not_overlap() {
     let overlapping = plan(&VALID.replace("version = 2", "version = 3").replace("2026-01-01", "2026-06-01"));
     assert!(PlanVersions::new(vec![v2, overlapping]).unwrap_err().contains("overlap"));
 }
+
+#[test]
+fn the_documented_example_plan_parses() {
+    let doc = include_str!("../../../../docs/comp-plans.md");
+    let start = doc.find("```toml\n").expect("docs/comp-plans.md has a TOML example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("the example is closed");
+    let example = plan(&doc[start..end]);
+    assert_eq!(example.components.len(), 8);
+    assert!(example.draw.is_some() && example.clawback.is_some());
+}
