@@ -230,6 +230,34 @@ fn main() {
             line.sentence()
         );
     }
+
+    // Plan modelling (I4): a draft with a lower base rate and a steeper accelerator, against the
+    // current plan, over the same credits.
+    let draft =
+        Plan::parse(&PLAN.replace(r#"rate = "6%""#, r#"rate = "5%""#).replace(r#"factor = "1.5""#, r#"factor = "2""#))
+            .expect("draft plan parses");
+    drop(statements);
+    let model_start = Instant::now();
+    let payee_inputs: Vec<Payee> = payees.iter().map(|(p, _)| p.clone()).collect();
+    let (model, _) = comp::model_plan(
+        &draft,
+        &plan,
+        &payee_inputs,
+        &book,
+        std::slice::from_ref(&period),
+        &FxTable::default(),
+        threads,
+    );
+    println!(
+        "plan modelling:      cost {} -> {} EUR ({:.2}% -> {:.2}% of revenue), {} earn more, {} less, in {:.2?}",
+        model.cost_current.round_dp(2),
+        model.cost_draft.round_dp(2),
+        model.cost_ratio_current.unwrap_or_default() * Decimal::ONE_HUNDRED,
+        model.cost_ratio_draft.unwrap_or_default() * Decimal::ONE_HUNDRED,
+        model.earn_more,
+        model.earn_less,
+        model_start.elapsed()
+    );
     match peak_memory_mib() {
         Some(mib) => println!("peak memory:         {mib:.0} MiB (VmHWM, including the generated input)"),
         None => println!("peak memory:         not available on this platform"),
