@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use comp::{
     Hierarchy, Payee, PayeeState, Period, Plan, Reversal, Split, Transaction, TransactionId, TransactionKind,
-    TransactionLine, allocate_credits, calculate, calculate_period, deltas,
+    TransactionLine, allocate_credits_on, calculate, calculate_period, deltas,
 };
 use jiff::civil::Date;
 use model::{Currency, FxTable, OpportunityId, UserId};
@@ -164,7 +164,7 @@ fn main() {
 
     let cpu_start = cpu_seconds();
     let start = Instant::now();
-    let (book, allocation_diagnostics) = allocate_credits(&transactions, &hierarchy);
+    let (book, allocation_diagnostics) = allocate_credits_on(&transactions, &hierarchy, threads);
     let allocated = start.elapsed();
     let allocated_cpu = cpu_since(cpu_start);
     let cpu_calc_start = cpu_seconds();

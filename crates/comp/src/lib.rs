@@ -24,7 +24,7 @@ mod statement;
 pub use calc::{Adjustment, CalcError, Hold, HoldScope, Payee, calculate, round, round_lines};
 pub use credit::{
     Credit, CreditBook, CreditRole, Hierarchy, Reversal, Split, Transaction, TransactionId, TransactionKind,
-    TransactionLine, allocate_credits,
+    TransactionLine, allocate_credits, allocate_credits_on,
 };
 pub use plan::{
     Base, Caps, Clawback, Component, ComponentKind, CreditFilter, Decelerator, Draw, EarningEvent, Filter, FixedRule,

@@ -51,7 +51,7 @@ pub fn calculate_period(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
     let mut statements = Vec::with_capacity(payees.len());
     let mut diagnostics = Vec::new();

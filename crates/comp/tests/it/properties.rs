@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use comp::{
     Credit, CreditRole, Hierarchy, Payee, PayeeState, Plan, Split, Transaction, TransactionId, TransactionKind,
-    TransactionLine, allocate_credits, calculate, deltas, round, round_lines,
+    TransactionLine, allocate_credits, allocate_credits_on, calculate, deltas, round, round_lines,
 };
 use model::{Currency, FxTable, UserId};
 use proptest::prelude::*;
@@ -104,6 +104,29 @@ proptest! {
         let (book, diagnostics) = allocate_credits(&bad, &Hierarchy::default());
         prop_assert!(book.is_empty());
         prop_assert_eq!(diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn allocation_on_threads_gives_the_same_book(
+        payees in proptest::collection::vec((1i64..8, 1i64..8, any::<bool>()), 1..40),
+        threads in 2usize..5,
+    ) {
+        let txs: Vec<Transaction> = payees
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b, split))| {
+                let splits = if *split && a != b {
+                    vec![Split { payee: UserId(*a), share: Decimal::new(5, 1) }, Split { payee: UserId(*b), share: Decimal::new(5, 1) }]
+                } else {
+                    solo(*a)
+                };
+                tx(i as i64, TransactionKind::Invoice, 3, 1000, splits)
+            })
+            .collect();
+        let hierarchy = Hierarchy { managers: (1..8).map(|i| (UserId(i), UserId(100 + i % 2))).collect(), overlay_levels: 1 };
+        let one = allocate_credits(&txs, &hierarchy);
+        let many = allocate_credits_on(&txs, &hierarchy, threads);
+        prop_assert_eq!(one, many);
     }
 
     #[test]
