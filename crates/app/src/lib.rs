@@ -31,7 +31,7 @@ pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use import::{ImportOptions, ImportReport};
 pub use jobs::{ImportJob, JobHandle, JobState};
-pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
+pub use org::{AmountTotal, MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 
 use model::{Permission, Role, TokenScope, User};

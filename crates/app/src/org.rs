@@ -311,7 +311,35 @@ impl App {
         Ok(self.store.opportunity_list(&self.viewer(p).await?, f, limit, offset).await?)
     }
 
+    /// The total amount of a filtered opportunity list in the reporting currency. Each amount is
+    /// converted at the rate of its close date, or of today (in the caller's time zone) for a
+    /// close date still ahead; amounts are never added across currencies unconverted.
+    pub async fn opportunities_total(&self, p: &Principal, f: &OpportunityFilter) -> Result<AmountTotal, AppError> {
+        let rows = self.store.opportunity_amounts(&self.viewer(p).await?, f).await?;
+        let fx = self.store.fx_table().await?;
+        let reporting = self.store.reporting_currency().await?;
+        let today = self.now().to_zoned(p.user.time_zone.tz()).date();
+        let currencies: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.amount.currency.code()).collect();
+        Ok(AmountTotal {
+            count: rows.len() as i64,
+            currencies: currencies.into_iter().map(str::to_string).collect(),
+            total: fx.sum_in(reporting, rows.iter().map(|r| (r.amount, r.close_date.min(today)))),
+            reporting,
+        })
+    }
+
     pub async fn opportunity(&self, p: &Principal, id: OpportunityId) -> Result<OpportunityRow, AppError> {
         Ok(self.store.opportunity_get(&self.viewer(p).await?, id).await?)
     }
+}
+
+/// The sum of a list's amounts in the reporting currency.
+#[derive(Debug, Clone)]
+pub struct AmountTotal {
+    pub count: i64,
+    /// The currencies the amounts were in (ISO codes, sorted).
+    pub currencies: Vec<String>,
+    /// The converted total, or why it cannot be given (a missing exchange rate).
+    pub total: Result<model::Money, model::MoneyError>,
+    pub reporting: model::Currency,
 }

@@ -358,6 +358,23 @@ impl Store {
         ListQuery { w, search: search.unwrap_or_default(), order }
     }
 
+    /// Amount and close date of every opportunity of a filtered list (for its total).
+    pub async fn opportunity_amounts(&self, viewer: &Viewer, f: &OpportunityFilter) -> Result<Vec<OpenAmount>> {
+        let l = self.opportunity_query(viewer, f);
+        let SearchSql { with, join } = &l.search;
+        let sql =
+            format!("{with}SELECT o.amount, o.currency, o.close_date FROM opportunities o {join} WHERE {}", l.w.sql());
+        let rows: Vec<(String, String, String)> = dispatch!(self, p => bind_all!(sqlx::query_as::<_, (String, String, String)>(&sql), l.w.args).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(a, c, d)| {
+                Ok(OpenAmount {
+                    amount: Money::parse(&a, &c).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    close_date: d.parse().map_err(|_| StoreError::Corrupt(format!("bad date {d}")))?,
+                })
+            })
+            .collect()
+    }
+
     /// Every opportunity id of a filtered list, in its order (for exports).
     pub async fn opportunity_ids(&self, viewer: &Viewer, f: &OpportunityFilter) -> Result<Vec<i64>> {
         let l = self.opportunity_query(viewer, f);

@@ -1113,6 +1113,42 @@ pub async fn opportunities(
     Ok(axum::Json(page(s.app.opportunities(&p, &f, limit, offset).await?, opportunity_dto)).into_response())
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct AmountTotalDto {
+    /// Opportunities counted (all matches, not a page).
+    pub count: i64,
+    /// The currencies their amounts are in.
+    pub currencies: Vec<String>,
+    /// The total in the reporting currency; absent when an exchange rate is missing.
+    pub total: Option<MoneyDto>,
+    /// Why there is no total (the missing rate).
+    pub error: Option<String>,
+    /// How amounts were converted.
+    pub conversion: String,
+}
+
+/// The total amount of a filtered opportunity list (same filters as the list), converted into
+/// the reporting currency: each amount at the rate of its close date, or today's for a close
+/// date still ahead.
+#[utoipa::path(get, path = "/api/v1/opportunities/total", tag = "records", params(OpportunityQuery),
+    responses((status = 200, body = AmountTotalDto), (status = 422, body = ErrorBody)))]
+pub async fn opportunities_total(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<OpportunityQuery>,
+) -> ApiResult<axum::Json<AmountTotalDto>> {
+    let f =
+        opportunity_filter(q.q.clone(), (q.owner_id, q.account_id, q.stage_id), &q.status, &q.close_from, &q.close_to)?;
+    let t = s.app.opportunities_total(&p, &f).await?;
+    Ok(axum::Json(AmountTotalDto {
+        count: t.count,
+        currencies: t.currencies,
+        total: t.total.as_ref().ok().map(MoneyDto::from),
+        error: t.total.as_ref().err().map(|e| e.to_string()),
+        conversion: "close_date_rate_or_today".into(),
+    }))
+}
+
 /// One opportunity you may see.
 #[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "records", params(("id" = i64, Path)),
     responses((status = 200, body = OpportunityDto), (status = 404, body = ErrorBody)))]

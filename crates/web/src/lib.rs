@@ -64,7 +64,7 @@ impl AppState {
         api::users, api::user, api::user_create, api::user_update,
         api::teams, api::team_create, api::team_update, api::regions, api::region_create, api::region_update,
         api::currencies, api::fx_rates, api::fx_rate_set, api::reporting_currency,
-        api::audit, api::accounts, api::account, api::opportunities, api::opportunity, api::pipelines,
+        api::audit, api::accounts, api::account, api::opportunities, api::opportunities_total, api::opportunity, api::pipelines,
         api_crm::opportunity_move, api_crm::opportunity_history, api_crm::activities, api_crm::activity_create,
         api_crm::leads, api_crm::lead, api_crm::lead_create, api_crm::lead_status, api_crm::lead_convert,
         api_crm::lead_merge, api_crm::loss_reasons, api_crm::loss_reason_create, api_crm::stage_exit_criteria,
@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(api::accounts))
         .route("/accounts/{id}", get(api::account))
         .route("/opportunities", get(api::opportunities))
+        .route("/opportunities/total", get(api::opportunities_total))
         .route("/opportunities/export", get(api_crm::opportunities_export))
         .route("/accounts/export", get(api_crm::accounts_export))
         .route("/contacts/export", get(api_crm::contacts_export))

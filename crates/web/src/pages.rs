@@ -610,6 +610,8 @@ struct OpportunitiesPage {
     shell: Shell,
     count_all: Option<String>,
     total_label: String,
+    /// The list's amounts added up in the reporting currency (empty when not counted).
+    amount_total: String,
     q: String,
     status: String,
     /// (id, "Pipeline · Stage", selected)
@@ -662,7 +664,15 @@ pub async fn opportunities(
     let owner_name =
         owner_id.and_then(|o| page.items.iter().find(|r| r.opportunity.owner_id.0 == o)).map(|r| r.owner_name.clone());
     let suffix = format!("{filters}{}", sorter.suffix());
+    // The amount total once every match is counted (a small list, or "count all" asked for).
+    let amount_total = if page.total_exact && page.total > 0 {
+        let t = state.app.opportunities_total(&p, &f).await.or_page(&p)?;
+        amount_total_label(&sh.t, &t)
+    } else {
+        String::new()
+    };
     let view = OpportunitiesPage {
+        amount_total,
         count_all: (!page.total_exact).then(|| format!("/opportunities?count=exact{suffix}")),
         total_label: crate::pages::count_label(&sh.t, page.total, page.total_exact),
         q: q.q.unwrap_or_default(),
@@ -676,4 +686,18 @@ pub async fn opportunities(
         shell: sh,
     };
     Ok(render(&view))
+}
+
+/// "Total 12,345 EUR", saying how other currencies were converted.
+pub(crate) fn amount_total_label(t: &crate::i18n::Tr, total: &app::AmountTotal) -> String {
+    match &total.total {
+        Ok(m) if total.currencies.iter().all(|c| c == total.reporting.code()) => {
+            t.t1("list-amount-total", "amount", model::format_money(t.locale, *m))
+        }
+        Ok(m) => t.targs(
+            "list-amount-total-converted",
+            &[("amount", model::format_money(t.locale, *m)), ("currencies", total.currencies.join(", "))],
+        ),
+        Err(e) => t.t1("list-amount-total-missing", "reason", e),
+    }
 }

@@ -452,3 +452,6 @@ import-job-interrupted = Afbrudt
 import-job-progress = { $read } af cirka { $total } rækker læst
 import-job-running-hint = Siden opdaterer sig selv hvert sekund. Du kan forlade den: importen fortsætter, og Seneste importer på importsiden viser, hvordan den endte.
 import-job-interrupted-hint = Serveren stoppede, før importen var færdig. Intet blev skrevet: start den igen.
+list-amount-total = I alt { $amount }
+list-amount-total-converted = I alt { $amount }, omregnet fra { $currencies } til kursen på hver lukkedato (dagens kurs for senere datoer)
+list-amount-total-missing = Intet total: { $reason }

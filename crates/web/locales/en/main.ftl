@@ -452,3 +452,6 @@ import-job-interrupted = Interrupted
 import-job-progress = { $read } of about { $total } rows read
 import-job-running-hint = This page refreshes itself every second. You may leave it: the import goes on, and Recent imports on the import page shows how it ended.
 import-job-interrupted-hint = The server stopped before this import ended. Nothing was written: start it again.
+list-amount-total = Total { $amount }
+list-amount-total-converted = Total { $amount }, converted from { $currencies } at each close date's exchange rate (today's for dates ahead)
+list-amount-total-missing = No total: { $reason }

@@ -452,3 +452,6 @@ import-job-interrupted = Onderbroken
 import-job-progress = { $read } van ongeveer { $total } rijen gelezen
 import-job-running-hint = Deze pagina ververst zichzelf elke seconde. U kunt weggaan: de import loopt door, en Recente imports op de importpagina toont hoe hij afliep.
 import-job-interrupted-hint = De server stopte voordat deze import klaar was. Er is niets geschreven: start hem opnieuw.
+list-amount-total = Totaal { $amount }
+list-amount-total-converted = Totaal { $amount }, omgerekend uit { $currencies } tegen de wisselkoers van elke sluitdatum (die van vandaag voor latere datums)
+list-amount-total-missing = Geen totaal: { $reason }

@@ -458,3 +458,6 @@ import-job-interrupted = Przerwano
 import-job-progress = Odczytano { $read } z około { $total } wierszy
 import-job-running-hint = Strona odświeża się co sekundę. Możesz ją opuścić: import trwa dalej, a Ostatnie importy na stronie importu pokażą, jak się zakończył.
 import-job-interrupted-hint = Serwer zatrzymał się przed końcem importu. Nic nie zapisano: uruchom go ponownie.
+list-amount-total = Razem { $amount }
+list-amount-total-converted = Razem { $amount }, przeliczone z { $currencies } po kursie z dnia zamknięcia (dzisiejszym dla dat przyszłych)
+list-amount-total-missing = Brak sumy: { $reason }

@@ -717,3 +717,41 @@ call,Intro,2026-01-06T10:00:00Z,rep@demo.salesops.io,,C-NOBODY
     );
     assert_eq!(v["applied"], false);
 });
+
+both!(a_list_total_converts_each_amount_at_its_dated_rate, |t| {
+    let admin = t.session(ADMIN).await;
+    for (from, rate) in [("2025-01-01", "2"), ("2026-01-01", "3")] {
+        let body = json!({"from": "CHF", "to": "EUR", "valid_from": from, "rate": rate});
+        assert_eq!(t.send("POST", "/api/v1/fx-rates", &admin, Some(body)).await.status, StatusCode::NO_CONTENT);
+    }
+    let csv = "\
+Id,Name,Account Name,Owner Email,StageName,Amount,CurrencyIsoCode,CloseDate
+T1,Zwitsers totaal een,Totaal Klant,rep@demo.salesops.io,Closed won,100.00,CHF,2025-06-30
+T2,Zwitsers totaal twee,Totaal Klant,rep@demo.salesops.io,Closed won,10.00,CHF,2026-02-01
+T3,Zwitsers totaal drie,Totaal Klant,manager@demo.salesops.io,Closed won,5.00,EUR,2026-02-01
+";
+    let r = post_csv(&t, &admin, "/api/v1/import/opportunities?preset=salesforce&create_missing=true", csv).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // 100 CHF at 2 (2025 rate) + 10 CHF at 3 (2026 rate) + 5 EUR = 235 EUR; never 115 of anything.
+    let v = t.get("/api/v1/opportunities/total?q=zwitsers+totaal", &admin).await.json();
+    assert_eq!(v["count"], 3, "{v}");
+    assert_eq!(v["currencies"], json!(["CHF", "EUR"]));
+    assert_eq!((v["total"]["amount"].as_str(), v["total"]["currency"].as_str()), (Some("235.00"), Some("EUR")), "{v}");
+    // The list page says the same, and how it converted.
+    let page = t.get("/opportunities?q=zwitsers+totaal", &admin).await;
+    assert!(
+        page.body.contains("id=\"amount-total\"") && page.body.contains("235.00") && page.body.contains("CHF, EUR"),
+        "{}",
+        page.body
+    );
+    // A rep's total covers only what the rep may see; filters apply as in the list.
+    let won_eur = t.get("/api/v1/opportunities/total?q=zwitsers+totaal&close_from=2026-01-01", &admin).await.json();
+    assert_eq!(won_eur["total"]["amount"], "35.00");
+    let rep = t.session(REP).await;
+    let mine = t.get("/api/v1/opportunities/total?q=zwitsers+totaal", &rep).await.json();
+    assert_eq!((mine["count"].as_i64(), mine["total"]["amount"].as_str()), (Some(2), Some("230.00")), "{mine}");
+    assert_eq!(
+        t.get("/api/v1/opportunities/total?status=sideways", &admin).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+});
