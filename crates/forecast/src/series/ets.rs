@@ -76,6 +76,9 @@ pub struct EtsFit {
     pub phi: f64,
     /// Season length used (1 for non-seasonal models).
     pub season_length: usize,
+    /// Estimated level and trend before the first observation.
+    pub initial_level: f64,
+    pub initial_trend: f64,
     /// Corrected Akaike information criterion (up to a constant shared by all models of one series).
     pub aicc: f64,
     /// Variance of the one-step errors (relative errors for multiplicative error).
@@ -214,21 +217,36 @@ fn fit_ets_with(
         relative_tolerance: 1e-8,
         restarts: 2,
     };
-    let minimum = optimiser.minimise(start, steps, |x| {
+    let seasonal_model = spec.season != SeasonKind::None;
+    // Roots of the previous characteristic polynomial: neighbouring simplex points have nearby
+    // roots, so warm starts make the admissibility check a few iterations.
+    let mut roots = Vec::new();
+    let mut objective = |x: &[f64], check_admissible: bool| {
         let Some(model) = layout.unpack(x, &mut workspace) else { return f64::INFINITY };
+        if check_admissible && !admissible(model.alpha, model.beta, model.gamma, model.phi, m, &mut roots) {
+            return f64::INFINITY;
+        }
         match filter(&data, &model, &mut workspace) {
             Some(result) => result.criterion,
             None => f64::INFINITY,
         }
-    });
+    };
+    let mut minimum = optimiser.minimise(start, steps, |x| objective(x, false));
+    let mut seasonal = vec![0.0; m];
+    let inadmissible = |point: &[f64], seasonal: &mut [f64]| {
+        layout
+            .unpack(point, seasonal)
+            .is_some_and(|model| !admissible(model.alpha, model.beta, model.gamma, model.phi, m, &mut Vec::new()))
+    };
+    if seasonal_model && minimum.value.is_finite() && inadmissible(&minimum.point, &mut seasonal) {
+        // The unconstrained optimum is not forecastable: search again with the admissibility
+        // check (a polynomial root search, so only when needed) inside the objective.
+        minimum = optimiser.minimise(start, steps, |x| objective(x, true));
+    }
     if !minimum.value.is_finite() {
         return None;
     }
-    let mut seasonal = vec![0.0; m];
     let model = layout.unpack(&minimum.point, &mut seasonal)?;
-    if spec.season != SeasonKind::None && !admissible(model.alpha, model.beta, model.gamma, model.phi, m) {
-        return None;
-    }
     let result = filter(&data, &model, &mut seasonal)?;
     let k = parameters as f64;
     let nf = n as f64;
@@ -246,6 +264,8 @@ fn fit_ets_with(
         gamma: model.gamma,
         phi: model.phi,
         season_length: m,
+        initial_level: model.level * scale,
+        initial_trend: model.trend * scale,
         aicc,
         sigma2,
         level,
@@ -624,7 +644,7 @@ fn simulate_step(model: &Model, level: f64, trend: f64, season: &mut f64, noise:
 
 /// The admissible (forecastable) region of seasonal ETS models: the easy inequalities of
 /// Hyndman et al. (2008, ch. 10), then the roots of the characteristic polynomial.
-fn admissible(alpha: f64, beta: f64, gamma: f64, phi: f64, m: usize) -> bool {
+fn admissible(alpha: f64, beta: f64, gamma: f64, phi: f64, m: usize, roots: &mut Vec<(f64, f64)>) -> bool {
     if gamma < (1.0 - 1.0 / phi - alpha).max(0.0) || gamma > 1.0 + 1.0 / phi - alpha {
         return false;
     }
@@ -640,12 +660,14 @@ fn admissible(alpha: f64, beta: f64, gamma: f64, phi: f64, m: usize) -> bool {
     coefficients.extend(std::iter::repeat_n(alpha + beta - alpha * phi, m.saturating_sub(2)));
     coefficients.push(alpha + beta - phi);
     coefficients.push(1.0);
-    largest_root_modulus(&coefficients) <= 1.0 + 1e-10
+    // Non-damped trends put a double root at one, which Durand–Kerner resolves only to about
+    // 1e-8: a tighter tolerance would reject admissible models on round-off.
+    largest_root_modulus(&coefficients, roots) <= 1.0 + 1e-6
 }
 
 /// Largest modulus among the roots of a monic polynomial (coefficients in increasing powers),
-/// by Durand–Kerner iteration.
-fn largest_root_modulus(coefficients: &[f64]) -> f64 {
+/// by Durand–Kerner iteration started from `roots` when it holds as many (else a circle).
+fn largest_root_modulus(coefficients: &[f64], roots: &mut Vec<(f64, f64)>) -> f64 {
     let degree = coefficients.len() - 1;
     let evaluate = |z: (f64, f64)| {
         let mut value = (0.0, 0.0);
@@ -654,13 +676,21 @@ fn largest_root_modulus(coefficients: &[f64]) -> f64 {
         }
         value
     };
-    let mut roots: Vec<(f64, f64)> = (0..degree)
-        .map(|k| {
-            let angle = 2.0 * std::f64::consts::PI * k as f64 / degree as f64 + 0.4;
-            (0.9 * angle.cos(), 0.9 * angle.sin())
-        })
-        .collect();
-    for _ in 0..500 {
+    if roots.len() != degree || roots.iter().any(|(re, im)| !(re.is_finite() && im.is_finite())) {
+        *roots = (0..degree)
+            .map(|k| {
+                let angle = 2.0 * std::f64::consts::PI * k as f64 / degree as f64 + 0.4;
+                (0.9 * angle.cos(), 0.9 * angle.sin())
+            })
+            .collect();
+    } else {
+        // Separate roots that converged onto each other last time, or they would stay stuck.
+        for (k, root) in roots.iter_mut().enumerate() {
+            root.0 += 1e-7 * (k + 1) as f64;
+            root.1 += 1e-7;
+        }
+    }
+    for _ in 0..300 {
         let mut change: f64 = 0.0;
         for i in 0..degree {
             let numerator = evaluate(roots[i]);
@@ -685,7 +715,7 @@ fn largest_root_modulus(coefficients: &[f64]) -> f64 {
             roots[i] = (roots[i].0 - step.0, roots[i].1 - step.1);
             change = change.max(step.0.abs() + step.1.abs());
         }
-        if change < 1e-12 {
+        if change < 1e-10 {
             break;
         }
     }
@@ -699,9 +729,12 @@ mod tests {
     #[test]
     fn root_modulus_of_known_polynomials() {
         // (z - 0.5)(z + 2) = z^2 + 1.5 z - 1
-        assert!((largest_root_modulus(&[-1.0, 1.5, 1.0]) - 2.0).abs() < 1e-9);
+        assert!((largest_root_modulus(&[-1.0, 1.5, 1.0], &mut Vec::new()) - 2.0).abs() < 1e-9);
         // z^2 + 0.25: roots +-0.5i
-        assert!((largest_root_modulus(&[0.25, 0.0, 1.0]) - 0.5).abs() < 1e-9);
+        let mut roots = Vec::new();
+        assert!((largest_root_modulus(&[0.25, 0.0, 1.0], &mut roots) - 0.5).abs() < 1e-9);
+        // Warm-started from the previous roots, a nearby polynomial converges as well.
+        assert!((largest_root_modulus(&[0.36, 0.0, 1.0], &mut roots) - 0.6).abs() < 1e-9);
     }
 
     #[test]

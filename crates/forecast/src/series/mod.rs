@@ -391,6 +391,9 @@ fn flat(
     levels: &[f64],
     diagnostics: Vec<Diagnostic>,
 ) -> Forecast {
+    // An overflowing spread (values near the float limit) gives point forecasts without width
+    // rather than infinite bounds.
+    let sigma = if sigma.is_finite() { sigma } else { 0.0 };
     let point = vec![value; horizon];
     let intervals = levels
         .iter()
