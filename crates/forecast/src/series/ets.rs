@@ -98,7 +98,7 @@ const LOWER: f64 = 1e-4;
 const UPPER: f64 = 0.9999;
 const PHI_LOWER: f64 = 0.8;
 const PHI_UPPER: f64 = 0.98;
-const EVALUATIONS_PER_PARAMETER: usize = 400;
+const EVALUATIONS_PER_PARAMETER: usize = 250;
 
 /// The models to try for a series: positive data allows multiplicative components; a season
 /// length above 1 with at least two full seasons allows seasonal ones.
@@ -215,7 +215,7 @@ fn fit_ets_with(
     let optimiser = NelderMead {
         max_evaluations: EVALUATIONS_PER_PARAMETER * layout.size.max(4),
         relative_tolerance: 1e-8,
-        restarts: 2,
+        restarts: 1,
     };
     let seasonal_model = spec.season != SeasonKind::None;
     // Roots of the previous characteristic polynomial: neighbouring simplex points have nearby
