@@ -532,8 +532,39 @@ struct Filtered {
 /// Runs the model over `y`, updating `seasonal` in place (it must hold the initial seasonal
 /// states). `None` when a forecast or state degenerates.
 fn filter(y: &[f64], model: &Model, seasonal: &mut [f64]) -> Option<Filtered> {
-    let spec = model.spec;
+    use ErrorKind as E;
+    use SeasonKind as S;
+    use TrendKind as T;
+    // One copy of the loop per model, with its component choices known at compile time: the
+    // likelihood is evaluated hundreds of times per fit, so branch-free loops pay.
+    macro_rules! specialise {
+        ($($error:ident $trend:ident $season:ident),* $(,)?) => {
+            match (model.spec.error, model.spec.trend, model.spec.season) {
+                $((E::$error, T::$trend, S::$season) => filter_as(
+                    y,
+                    model,
+                    seasonal,
+                    EtsSpec { error: E::$error, trend: T::$trend, season: S::$season },
+                ),)*
+            }
+        };
+    }
+    specialise!(
+        Additive None None, Additive None Additive, Additive None Multiplicative,
+        Additive Additive None, Additive Additive Additive, Additive Additive Multiplicative,
+        Additive Damped None, Additive Damped Additive, Additive Damped Multiplicative,
+        Multiplicative None None, Multiplicative None Additive, Multiplicative None Multiplicative,
+        Multiplicative Additive None, Multiplicative Additive Additive, Multiplicative Additive Multiplicative,
+        Multiplicative Damped None, Multiplicative Damped Additive, Multiplicative Damped Multiplicative,
+    )
+}
+
+#[inline(always)]
+fn filter_as(y: &[f64], model: &Model, seasonal: &mut [f64], spec: EtsSpec) -> Option<Filtered> {
     let m = model.season_length;
+    // The product of |forecast| is folded into its logarithm now and then: one `ln` per step
+    // would cost more than the rest of the recursion.
+    let mut product = 1.0f64;
     let mut level = model.level;
     let mut trend = model.trend;
     let mut sum_squares = 0.0;
@@ -559,7 +590,11 @@ fn filter(y: &[f64], model: &Model, seasonal: &mut [f64]) -> Option<Filtered> {
                 if fitted.abs() < 1e-10 {
                     return None;
                 }
-                sum_log += fitted.abs().ln();
+                product *= fitted.abs();
+                if !(1e-100..=1e100).contains(&product) {
+                    sum_log += product.ln();
+                    product = 1.0;
+                }
                 (value - fitted) / fitted
             }
         };
@@ -591,6 +626,7 @@ fn filter(y: &[f64], model: &Model, seasonal: &mut [f64]) -> Option<Filtered> {
             position = 0;
         }
     }
+    sum_log += product.ln();
     let n = y.len() as f64;
     if !(sum_squares.is_finite() && level.is_finite() && trend.is_finite()) {
         return None;
