@@ -126,8 +126,11 @@ pub fn candidate_specs(positive: bool, seasonal: bool) -> Vec<EtsSpec> {
 /// How the initial seasonal states are estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Estimation {
-    /// Held at their classical-decomposition values; only smoothing parameters, level and trend
-    /// are optimised (fast: a handful of dimensions instead of up to seventeen).
+    /// Initial states (level, trend, seasonal) held at their heuristic values: a least-squares
+    /// line through the first seasonally adjusted observations and a classical decomposition
+    /// of the first three seasons. Only the smoothing parameters are estimated by likelihood
+    /// (at most four dimensions instead of up to seventeen). On M3 this forecasts better than
+    /// full estimation as well as faster (docs/forecasting.md).
     Quick,
     /// Optimised with everything else by likelihood, as in the reference implementation.
     Full,
@@ -138,22 +141,15 @@ pub fn auto_ets(y: &[f64], season_length: usize, specs: &[EtsSpec]) -> Option<Et
     fit_candidates(y, season_length, specs, usize::MAX).into_iter().next()
 }
 
-/// Fits every candidate quickly, re-estimates the `refine` best seasonal ones (by AICc) in full,
-/// and returns the fits sorted by AICc, best first.
+/// Fits every candidate quickly ([`Estimation::Quick`]), re-estimates the `refine` best ones
+/// (by AICc) in full, keeping a refit when it improves the AICc, and returns the fits sorted by
+/// AICc, best first.
 pub fn fit_candidates(y: &[f64], season_length: usize, specs: &[EtsSpec], refine: usize) -> Vec<EtsFit> {
     let mut fits: Vec<EtsFit> =
-        specs.iter().filter_map(|spec| fit_ets_with(y, season_length, *spec, Estimation::Quick, None)).collect();
+        specs.iter().filter_map(|spec| fit_model(y, season_length, *spec, Estimation::Quick, None)).collect();
     fits.sort_by(|a, b| a.aicc.total_cmp(&b.aicc));
-    let mut refined = 0;
-    for fit in fits.iter_mut() {
-        if refined >= refine {
-            break;
-        }
-        if fit.spec.season == SeasonKind::None {
-            continue;
-        }
-        refined += 1;
-        if let Some(better) = fit_ets_with(y, season_length, fit.spec, Estimation::Full, Some(&fit.optimum))
+    for fit in fits.iter_mut().take(refine) {
+        if let Some(better) = fit_model(y, season_length, fit.spec, Estimation::Full, Some(&fit.optimum))
             && better.aicc < fit.aicc
         {
             *fit = better;
@@ -174,11 +170,16 @@ pub fn akaike_weights(fits: &[EtsFit]) -> Vec<f64> {
 /// Fits one ETS model by maximum likelihood with full estimation. `None` when the series is too
 /// short for the model's parameters, the data do not allow it, or no admissible estimate was found.
 pub fn fit_ets(y: &[f64], season_length: usize, spec: EtsSpec) -> Option<EtsFit> {
-    fit_ets_with(y, season_length, spec, Estimation::Full, None)
+    fit_model(y, season_length, spec, Estimation::Full, None)
+}
+
+/// Fits one ETS model with the given estimation of the initial states.
+pub fn fit_ets_with(y: &[f64], season_length: usize, spec: EtsSpec, estimation: Estimation) -> Option<EtsFit> {
+    fit_model(y, season_length, spec, estimation, None)
 }
 
 /// Fits one ETS model; `warm` is the optimum of a quick fit of the same model to start from.
-fn fit_ets_with(
+fn fit_model(
     y: &[f64],
     season_length: usize,
     spec: EtsSpec,
@@ -197,16 +198,20 @@ fn fit_ets_with(
     let scale = if scale > 0.0 { scale } else { 1.0 };
     let data: Vec<f64> = y.iter().map(|v| v / scale).collect();
     let (mut start, steps, seasonal_start) = initial_values(&data, spec, m)?;
-    let fixed =
-        if spec.season != SeasonKind::None && estimation == Estimation::Quick { Some(seasonal_start) } else { None };
+    let smoothing = smoothing_parameters(spec);
+    let fixed = (estimation == Estimation::Quick).then(|| FixedStates {
+        level: start[smoothing],
+        trend: if spec.trend != TrendKind::None { start[smoothing + 1] } else { 0.0 },
+        seasonal: if seasonal_start.is_empty() { vec![0.0; m] } else { seasonal_start },
+    });
     let layout = Layout::new(spec, m, fixed);
     if let Some(warm) = warm {
         start[..warm.len()].copy_from_slice(warm);
     }
     let start = &start[..layout.size];
     let steps = &steps[..layout.size];
-    // Free parameters (initial seasonal states count even when held fixed, as they were
-    // estimated from the data) plus the error variance.
+    // Free parameters (initial states count even when held at their heuristic values, as
+    // they were estimated from the data) plus the error variance.
     let parameters = Layout::new(spec, m, None).size + 1;
     if n <= parameters + 1 {
         return None;
@@ -372,26 +377,36 @@ struct Layout {
     spec: EtsSpec,
     season_length: usize,
     size: usize,
-    /// Initial seasonal states held at their decomposition values instead of estimated.
-    fixed_seasonal: Option<Vec<f64>>,
+    /// Initial states held at their heuristic values instead of estimated.
+    fixed: Option<FixedStates>,
+}
+
+/// Initial states from the heuristic (classical decomposition, least-squares line).
+struct FixedStates {
+    level: f64,
+    trend: f64,
+    seasonal: Vec<f64>,
+}
+
+/// Number of smoothing parameters (alpha, beta, gamma, phi) a model estimates.
+fn smoothing_parameters(spec: EtsSpec) -> usize {
+    1 + usize::from(spec.trend != TrendKind::None)
+        + usize::from(spec.season != SeasonKind::None)
+        + usize::from(spec.trend == TrendKind::Damped)
 }
 
 impl Layout {
-    fn new(spec: EtsSpec, season_length: usize, fixed_seasonal: Option<Vec<f64>>) -> Self {
-        let mut size = 2; // alpha, initial level
-        if spec.trend != TrendKind::None {
-            size += 2; // beta, initial trend
-        }
-        if spec.trend == TrendKind::Damped {
-            size += 1; // phi
-        }
-        if spec.season != SeasonKind::None {
-            size += 1; // gamma
-            if fixed_seasonal.is_none() {
-                size += season_length - 1; // all but one initial seasonal state
+    fn new(spec: EtsSpec, season_length: usize, fixed: Option<FixedStates>) -> Self {
+        let mut size = smoothing_parameters(spec);
+        if fixed.is_none() {
+            // Initial level, trend, and all but one seasonal state (the last keeps the seasonal
+            // states summing to zero, or averaging one).
+            size += 1 + usize::from(spec.trend != TrendKind::None);
+            if spec.season != SeasonKind::None {
+                size += season_length - 1;
             }
         }
-        Layout { spec, season_length, size, fixed_seasonal }
+        Layout { spec, season_length, size, fixed }
     }
 
     /// Reads a parameter vector `[alpha, beta?, gamma?, phi?, level, trend?, seasonal...]`, writing
@@ -408,8 +423,10 @@ impl Layout {
         let beta = if spec.trend != TrendKind::None { next() } else { 0.0 };
         let gamma = if spec.season != SeasonKind::None { next() } else { 0.0 };
         let phi = if spec.trend == TrendKind::Damped { next() } else { 1.0 };
-        let level = next();
-        let trend = if spec.trend != TrendKind::None { next() } else { 0.0 };
+        let (level, trend) = match &self.fixed {
+            Some(fixed) => (fixed.level, fixed.trend),
+            None => (next(), if spec.trend != TrendKind::None { next() } else { 0.0 }),
+        };
         if !(LOWER..=UPPER).contains(&alpha) {
             return None;
         }
@@ -423,8 +440,8 @@ impl Layout {
             return None;
         }
         let m = self.season_length;
-        if let Some(fixed) = &self.fixed_seasonal {
-            seasonal.copy_from_slice(fixed);
+        if let Some(fixed) = &self.fixed {
+            seasonal.copy_from_slice(&fixed.seasonal);
             return Some(Model { spec, alpha, beta, gamma, phi, level, trend, season_length: m });
         }
         match spec.season {

@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use ets::{
     ErrorKind, Estimation, EtsFit, EtsSpec, SeasonKind, TrendKind, akaike_weights, auto_ets, candidate_specs,
-    fit_candidates, fit_ets,
+    fit_candidates, fit_ets, fit_ets_with,
 };
 pub use stats::normal_quantile;
 pub use theta::{ThetaFit, fit_theta, seasonal_adjustment};
