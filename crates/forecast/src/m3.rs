@@ -207,6 +207,8 @@ pub struct M3Report {
     pub fitted: usize,
     /// How often each final method was used, most frequent first.
     pub chosen: Vec<(String, usize)>,
+    /// Per interval level (percent): the share of test values inside the interval, in percent.
+    pub coverage: Vec<(f64, f64)>,
 }
 
 impl M3Report {
@@ -229,6 +231,9 @@ impl fmt::Display for M3Report {
             }
         }
         writeln!(f)?;
+        for (level, share) in &self.coverage {
+            writeln!(f, "{level}% intervals contain {share:.1}% of the test values")?;
+        }
         let chosen: Vec<String> = self.chosen.iter().take(8).map(|(name, count)| format!("{name}: {count}")).collect();
         writeln!(f, "most chosen: {}", chosen.join(", "))
     }
@@ -308,6 +313,8 @@ pub fn score(series: &[M3Series], forecasts: &[Forecast]) -> M3Report {
     };
     let mut chosen: Vec<(String, usize)> = Vec::new();
     let mut fitted = 0;
+    // Per level: (level, values inside, values checked).
+    let mut inside: Vec<(f64, usize, usize)> = Vec::new();
     let overall_name = forecasts.first().map(method_name).unwrap_or_default();
     for (item, forecast) in series.iter().zip(forecasts) {
         let season = item.period.season();
@@ -332,6 +339,21 @@ pub fn score(series: &[M3Series], forecasts: &[Forecast]) -> M3Report {
                 mase(&item.train, &item.test, &component.point, season),
             );
         }
+        for interval in &forecast.intervals {
+            let hits = item
+                .test
+                .iter()
+                .zip(interval.lower.iter().zip(&interval.upper))
+                .filter(|&(y, (lower, upper))| lower <= y && y <= upper)
+                .count();
+            match inside.iter_mut().find(|(level, _, _)| *level == interval.level) {
+                Some((_, count, total)) => {
+                    *count += hits;
+                    *total += item.test.len();
+                }
+                None => inside.push((interval.level, hits, item.test.len())),
+            }
+        }
         let label = forecast.method.to_string();
         match chosen.iter_mut().find(|(name, _)| *name == label) {
             Some((_, count)) => *count += 1,
@@ -354,7 +376,9 @@ pub fn score(series: &[M3Series], forecasts: &[Forecast]) -> M3Report {
             MethodScores { method, rows }
         })
         .collect();
-    M3Report { methods, series: series.len(), fitted, chosen }
+    let coverage =
+        inside.into_iter().map(|(level, count, total)| (level, 100.0 * count as f64 / total.max(1) as f64)).collect();
+    M3Report { methods, series: series.len(), fitted, chosen, coverage }
 }
 
 /// Period, sMAPE and MASE of one series under one method.
