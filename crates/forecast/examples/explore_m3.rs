@@ -1,5 +1,8 @@
-//! Compares candidate combinations on M3 (a research aid for docs/forecasting.md):
-//! `cargo run --release -p forecast --example explore_m3 -- FILE`.
+//! Compares candidate combinations on M3 (the research aid behind the choice documented in
+//! docs/forecasting.md): `cargo run --release -p forecast --example explore_m3 -- FILE [REFINE]`,
+//! where REFINE is how many of the best ETS models per series are re-estimated in full (0).
+//! Prints sMAPE per period for single models, Akaike-weighted ETS, seasonally adjusted ETS and
+//! several means and medians with Theta.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

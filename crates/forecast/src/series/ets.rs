@@ -5,9 +5,10 @@
 //! additive or multiplicative seasonality. Following the reference implementation's defaults,
 //! additive error with multiplicative seasonality (infinite forecast variance) and
 //! multiplicative trend are not considered, and multiplicative components need positive data.
-//! Smoothing parameters and initial states are estimated together with Nelder–Mead under the
-//! usual bounds (0 < beta < alpha < 1, 0 < gamma < 1 - alpha, 0.8 <= phi <= 0.98); a seasonal
-//! model whose estimate lies outside the admissible (forecastable) region is discarded.
+//! Smoothing parameters (and, with [`Estimation::Full`], the initial states) are estimated by
+//! likelihood with Nelder–Mead under the usual bounds (0 < beta < alpha < 1,
+//! 0 < gamma < 1 - alpha, 0.8 <= phi <= 0.98); when a seasonal model's optimum lies outside the
+//! admissible (forecastable) region, the search is repeated with that region enforced.
 
 use std::fmt;
 
@@ -136,7 +137,9 @@ pub enum Estimation {
     Full,
 }
 
-/// Fits every candidate and returns the fit with the lowest AICc, if any could be fitted.
+/// The reference-style automatic ETS: every candidate fitted with full estimation of the
+/// initial states, the fit with the lowest AICc returned (about ten times slower than
+/// [`fit_candidates`] with `refine = 0`, which [`super::auto_forecast`] uses).
 pub fn auto_ets(y: &[f64], season_length: usize, specs: &[EtsSpec]) -> Option<EtsFit> {
     fit_candidates(y, season_length, specs, usize::MAX).into_iter().next()
 }
