@@ -1,6 +1,6 @@
 //! Runs the M3 benchmark:
 //! `cargo run --release -p forecast --example bench_m3 -- FILE [METHOD] [THREADS] [PERIOD]`
-//! where METHOD is `combination` (default), `ets`, `theta` or `snaive` and PERIOD restricts the
+//! where METHOD is `combination` (default), `ets+theta`, `ets`, `theta`, `arima` or `snaive` and PERIOD restricts the
 //! run to `YEARLY`, `QUARTERLY`, `MONTHLY` or `OTHER`. Prints the score table and the wall time
 //! of fitting and forecasting (parsing excluded).
 
@@ -11,11 +11,15 @@ use forecast::series::{MethodChoice, Options};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut arguments = std::env::args().skip(1);
-    let path = arguments.next().ok_or("usage: bench_m3 FILE [combination|ets|theta|snaive] [THREADS]")?;
+    let path = arguments
+        .next()
+        .ok_or("usage: bench_m3 FILE [combination|ets+theta|ets|theta|arima|snaive] [THREADS] [PERIOD]")?;
     let method = match arguments.next().as_deref() {
         None | Some("combination") => MethodChoice::Combination,
         Some("ets") => MethodChoice::Ets,
         Some("theta") => MethodChoice::Theta,
+        Some("ets+theta") => MethodChoice::EtsTheta,
+        Some("arima") => MethodChoice::Arima,
         Some("snaive") => MethodChoice::SeasonalNaive,
         Some(other) => return Err(format!("unknown method `{other}`").into()),
     };

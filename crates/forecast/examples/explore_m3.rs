@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use forecast::m3::{Period, parse_m3, smape};
-use forecast::series::{TrendKind, akaike_weights, candidate_specs, fit_candidates, fit_theta, seasonal_adjustment};
+use forecast::series::{
+    TrendKind, akaike_weights, candidate_specs, fit_arima, fit_candidates, fit_theta, seasonal_adjustment,
+};
 
 fn mean(forecasts: &[&Vec<f64>]) -> Vec<f64> {
     let h = forecasts[0].len();
@@ -52,6 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "top3",
         "top3+theta",
         "aicwT+theta+top3",
+        "arima",
+        "aicw+theta+arima",
+        "median(aicw,theta,arima)",
+        "arima+theta",
     ];
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(Period, Vec<f64>)>> = Mutex::new(Vec::new());
@@ -124,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let top: Vec<Vec<f64>> = fits.iter().take(3).map(|f| f.point_forecast(h)).collect();
                     let top_refs: Vec<&Vec<f64>> = top.iter().collect();
                     let top3 = mean(&top_refs);
+                    let arima = reseason(fit_arima(&adjusted).map_or_else(|| theta.clone(), |f| f.point_forecast(h)));
                     let forecasts = [
                         ets.clone(),
                         theta.clone(),
@@ -146,6 +153,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         top3.clone(),
                         mean(&[&top3, &theta]),
                         mean(&[&aicw_t, &theta, &top3]),
+                        arima.clone(),
+                        mean(&[&aicw, &theta, &arima]),
+                        median(&[&aicw, &theta, &arima]),
+                        mean(&[&arima, &theta]),
                     ];
                     let scores = forecasts.iter().map(|f| smape(&item.test, f)).collect();
                     results.lock().expect("lock").push((item.period, scores));

@@ -288,6 +288,7 @@ fn component_name(method: &Method) -> String {
     match method {
         Method::Ets(_) => "ETS (AICc-selected)".to_string(),
         Method::EtsWeighted { .. } => "ETS (AICc-weighted)".to_string(),
+        Method::Arima { .. } => "ARIMA (automatic, seasonally adjusted)".to_string(),
         Method::Theta { .. } => "Theta (classic)".to_string(),
         other => other.to_string(),
     }
@@ -295,7 +296,10 @@ fn component_name(method: &Method) -> String {
 
 fn method_name(forecast: &Forecast) -> String {
     match &forecast.method {
-        Method::Combination { .. } => "mean of ETS (AICc-weighted) and Theta (classic)".to_string(),
+        Method::Combination { members } => {
+            let names: Vec<String> = members.iter().map(component_name).collect();
+            format!("mean of {}", names.join(", "))
+        }
         other => component_name(other),
     }
 }

@@ -6,6 +6,7 @@
 //! intervals. Method details and M3 figures: `docs/forecasting.md`.
 //! Messy input never panics: it yields [`Diagnostic`]s and a simple fallback forecast.
 
+mod arima;
 mod ets;
 mod optimise;
 mod stats;
@@ -13,6 +14,7 @@ mod theta;
 
 use std::fmt;
 
+pub use arima::{ArimaFit, fit_arima};
 pub use ets::{
     ErrorKind, Estimation, EtsFit, EtsSpec, SeasonKind, TrendKind, akaike_weights, auto_ets, candidate_specs,
     fit_candidates, fit_ets, fit_ets_with,
@@ -25,13 +27,17 @@ use stats::Random;
 /// Which method [`auto_forecast`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MethodChoice {
-    /// Mean of the AICc-weighted ETS forecast and classic Theta (the default).
+    /// Mean of the AICc-weighted ETS forecast, classic Theta and automatic ARIMA (the default).
     #[default]
     Combination,
+    /// Mean of the AICc-weighted ETS forecast and classic Theta.
+    EtsTheta,
     /// The AICc-selected ETS model alone.
     Ets,
     /// Classic Theta alone.
     Theta,
+    /// Automatic non-seasonal ARIMA on the seasonally adjusted series alone.
+    Arima,
     /// The value one season earlier (a benchmark).
     SeasonalNaive,
 }
@@ -59,10 +65,9 @@ impl Default for Options {
 /// The method that produced a forecast.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
-    /// Mean of the AICc-weighted ETS forecast and classic Theta; `ets` is the best ETS model.
+    /// Equal-weight mean of the members' forecasts.
     Combination {
-        ets: EtsSpec,
-        theta_seasonal: bool,
+        members: Vec<Method>,
     },
     /// The ETS model with the lowest AICc.
     Ets(EtsSpec),
@@ -72,6 +77,13 @@ pub enum Method {
     },
     Theta {
         seasonal: bool,
+    },
+    /// ARIMA(p, d, q), fitted to the seasonally adjusted series when `seasonally_adjusted`.
+    Arima {
+        p: usize,
+        d: usize,
+        q: usize,
+        seasonally_adjusted: bool,
     },
     SeasonalNaive,
     /// Last value carried forward: the fallback for short or degenerate series.
@@ -84,8 +96,12 @@ impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let seasonality = |seasonal: &bool| if *seasonal { "seasonal " } else { "" };
         match self {
-            Method::Combination { ets, theta_seasonal } => {
-                write!(f, "mean of weighted ETS (best {ets}) and {}Theta", seasonality(theta_seasonal))
+            Method::Combination { members } => {
+                let names: Vec<String> = members.iter().map(ToString::to_string).collect();
+                write!(f, "mean of {}", names.join(", "))
+            }
+            Method::Arima { p, d, q, seasonally_adjusted } => {
+                write!(f, "{}ARIMA({p},{d},{q})", if *seasonally_adjusted { "seasonally adjusted " } else { "" })
             }
             Method::Ets(spec) => write!(f, "{spec}"),
             Method::EtsWeighted { best } => write!(f, "AICc-weighted ETS (best {best})"),
@@ -225,18 +241,18 @@ pub fn auto_forecast(y: &[f64], season: usize, horizon: usize, options: &Options
     }
     let mut random = Random::new(options.seed);
     let ets_fits = match options.method {
-        MethodChoice::Combination | MethodChoice::Ets => {
+        MethodChoice::Combination | MethodChoice::EtsTheta | MethodChoice::Ets => {
             ets::fit_candidates(&history, season, &ets::candidate_specs(positive, seasonal), 0)
         }
         _ => Vec::new(),
     };
     let theta = match options.method {
-        MethodChoice::Combination | MethodChoice::Theta => theta::fit_theta(&history, season),
+        MethodChoice::Combination | MethodChoice::EtsTheta | MethodChoice::Theta => theta::fit_theta(&history, season),
         _ => None,
     };
     let ets_forecast = ets_fits.first().map(|best| {
         let best_point = best.point_forecast(horizon);
-        let (method, point) = if options.method == MethodChoice::Combination {
+        let (method, point) = if options.method != MethodChoice::Ets {
             // Akaike weights average the fitted models: less variance than betting on the
             // single lowest AICc when several models fit about equally well.
             let mut point = vec![0.0; horizon];
@@ -264,57 +280,98 @@ pub fn auto_forecast(y: &[f64], season: usize, horizon: usize, options: &Options
         }
         (best.spec, method, point, bounds)
     });
-    let theta_forecast =
-        theta.map(|fit| (fit.seasonal(), fit.point_forecast(horizon), fit.intervals(horizon, &levels)));
-    let forecast = match (ets_forecast, theta_forecast) {
-        (Some((spec, ets_method, ets_point, ets_bounds)), Some((seasonal, theta_point, theta_bounds))) => {
-            let point: Vec<f64> = ets_point.iter().zip(&theta_point).map(|(a, b)| 0.5 * (a + b)).collect();
-            // Average the bounds: both models' intervals count, and the mean of two intervals
-            // that each contain their point forecast contains the mean forecast.
-            let bounds = if ets_bounds.len() == theta_bounds.len() {
-                ets_bounds
-                    .iter()
-                    .zip(&theta_bounds)
-                    .map(|((el, eu), (tl, tu))| (mean_of(el, tl), mean_of(eu, tu)))
-                    .collect()
-            } else {
-                theta_bounds.clone()
-            };
+    let theta_forecast = theta.map(|fit| Member {
+        method: Method::Theta { seasonal: fit.seasonal() },
+        point: fit.point_forecast(horizon),
+        bounds: fit.intervals(horizon, &levels),
+    });
+    let arima_forecast = match options.method {
+        MethodChoice::Combination | MethodChoice::Arima => arima_member(&history, season, horizon, &levels),
+        _ => None,
+    };
+    let ets_forecast = ets_forecast.map(|(_, method, point, bounds)| Member { method, point, bounds });
+    let members: Vec<Member> = [ets_forecast, theta_forecast, arima_forecast].into_iter().flatten().collect();
+    let forecast = match members.len() {
+        0 => {
+            diagnostics.push(Diagnostic::NoModelFitted);
+            return naive(&history, horizon, &levels, diagnostics);
+        }
+        1 => {
+            let member = members.into_iter().next().expect("one member");
             Forecast {
-                method: Method::Combination { ets: spec, theta_seasonal: seasonal },
-                point,
-                intervals: intervals(&levels, bounds),
-                components: vec![
-                    Component { method: ets_method, point: ets_point },
-                    Component { method: Method::Theta { seasonal }, point: theta_point },
-                ],
+                method: member.method,
+                point: member.point,
+                intervals: intervals(&levels, member.bounds),
+                components: Vec::new(),
                 diagnostics: Vec::new(),
             }
         }
-        (Some((_, method, point, bounds)), None) => Forecast {
-            method,
-            point,
-            intervals: intervals(&levels, bounds),
-            components: Vec::new(),
-            diagnostics: Vec::new(),
-        },
-        (None, Some((seasonal, point, bounds))) => Forecast {
-            method: Method::Theta { seasonal },
-            point,
-            intervals: intervals(&levels, bounds),
-            components: Vec::new(),
-            diagnostics: Vec::new(),
-        },
-        (None, None) => {
-            diagnostics.push(Diagnostic::NoModelFitted);
-            return naive(&history, horizon, &levels, diagnostics);
+        count => {
+            let weight = 1.0 / count as f64;
+            let mut point = vec![0.0; horizon];
+            for member in &members {
+                point.iter_mut().zip(&member.point).for_each(|(sum, value)| *sum += weight * value);
+            }
+            // Average the bounds: every member's uncertainty counts, and the mean of intervals
+            // that each contain their point forecast contains the mean forecast.
+            let complete = members.iter().all(|member| member.bounds.len() == levels.len());
+            let bounds = if complete {
+                (0..levels.len())
+                    .map(|level| {
+                        let mut lower = vec![0.0; horizon];
+                        let mut upper = vec![0.0; horizon];
+                        for member in &members {
+                            let (member_lower, member_upper) = &member.bounds[level];
+                            lower.iter_mut().zip(member_lower).for_each(|(sum, value)| *sum += weight * value);
+                            upper.iter_mut().zip(member_upper).for_each(|(sum, value)| *sum += weight * value);
+                        }
+                        (lower, upper)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Forecast {
+                method: Method::Combination { members: members.iter().map(|member| member.method.clone()).collect() },
+                point,
+                intervals: intervals(&levels, bounds),
+                components: members
+                    .into_iter()
+                    .map(|member| Component { method: member.method, point: member.point })
+                    .collect(),
+                diagnostics: Vec::new(),
+            }
         }
     };
     finish(forecast, &history, horizon, &levels, diagnostics)
 }
 
-fn mean_of(a: &[f64], b: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| 0.5 * (x + y)).collect()
+/// One model's forecast and interval bounds (per level), before combination.
+struct Member {
+    method: Method,
+    point: Vec<f64>,
+    bounds: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// ARIMA on the M3-style seasonally adjusted series, reseasonalised.
+fn arima_member(history: &[f64], season: usize, horizon: usize, levels: &[f64]) -> Option<Member> {
+    let indices = theta::seasonal_adjustment(history, season);
+    let adjusted: Vec<f64> = match &indices {
+        Some(ix) => history.iter().enumerate().map(|(t, v)| v / ix[t % season]).collect(),
+        None => history.to_vec(),
+    };
+    let fit = arima::fit_arima(&adjusted)?;
+    let index = |step: usize| indices.as_ref().map_or(1.0, |ix| ix[(history.len() + step) % season]);
+    let rescale =
+        |values: Vec<f64>| -> Vec<f64> { values.iter().enumerate().map(|(step, v)| v * index(step)).collect() };
+    let point = rescale(fit.point_forecast(horizon));
+    let bounds =
+        fit.intervals(horizon, levels).into_iter().map(|(lower, upper)| (rescale(lower), rescale(upper))).collect();
+    Some(Member {
+        method: Method::Arima { p: fit.p, d: fit.d, q: fit.q, seasonally_adjusted: indices.is_some() },
+        point,
+        bounds,
+    })
 }
 
 fn intervals(levels: &[f64], bounds: Vec<(Vec<f64>, Vec<f64>)>) -> Vec<Interval> {

@@ -2,7 +2,7 @@
 //! line, seasonal naive, a seasonal pattern recognised by ETS.
 
 use forecast::series::{
-    ErrorKind, EtsSpec, Method, MethodChoice, SeasonKind, TrendKind, auto_forecast, fit_ets, fit_theta,
+    ErrorKind, EtsSpec, Method, MethodChoice, SeasonKind, TrendKind, auto_forecast, fit_arima, fit_ets, fit_theta,
 };
 
 use crate::{quick, show};
@@ -62,17 +62,48 @@ fn ets_recognises_a_multiplicative_season() {
 }
 
 #[test]
-fn the_default_method_combines_weighted_ets_and_theta() {
+fn the_default_method_averages_weighted_ets_theta_and_arima() {
     let revenue = [120.0, 132.0, 128.0, 141.0, 150.0, 149.0, 158.0, 170.0, 166.0, 178.0, 185.0, 181.0, 195.0, 204.0];
     let forecast = auto_forecast(&revenue, 1, 4, &quick(MethodChoice::Combination));
-    assert!(matches!(forecast.method, Method::Combination { theta_seasonal: false, .. }), "{}", forecast.method);
-    assert_eq!(forecast.components.len(), 2);
-    let [ets, theta] = [&forecast.components[0].point, &forecast.components[1].point];
+    let Method::Combination { members } = &forecast.method else { panic!("{}", forecast.method) };
+    assert!(matches!(
+        members[..],
+        [Method::EtsWeighted { .. }, Method::Theta { seasonal: false }, Method::Arima { .. }]
+    ));
+    assert_eq!(forecast.components.len(), 3);
     for step in 0..4 {
-        assert!((forecast.point[step] - 0.5 * (ets[step] + theta[step])).abs() < 1e-9);
+        let mean = forecast.components.iter().map(|c| c.point[step]).sum::<f64>() / 3.0;
+        assert!((forecast.point[step] - mean).abs() < 1e-9);
     }
     // A steady upward trend is carried forward.
     assert!(forecast.point[3] > forecast.point[0] && forecast.point[0] > 195.0, "{}", show(&forecast.point));
     assert_eq!(forecast.intervals.iter().map(|i| i.level).collect::<Vec<_>>(), vec![80.0, 95.0]);
     assert!(forecast.diagnostics.is_empty(), "{:?}", forecast.diagnostics);
+}
+
+#[test]
+fn arima_recognises_a_random_walk_and_an_autoregression() {
+    // A random walk needs one difference; its forecast stays near the last value.
+    let walk = [
+        50.0, 53.0, 51.0, 56.0, 60.0, 58.0, 55.0, 59.0, 64.0, 62.0, 66.0, 63.0, 61.0, 65.0, 70.0, 68.0, 72.0, 69.0,
+        73.0, 71.0,
+    ];
+    let fit = fit_arima(&walk).expect("twenty points");
+    assert_eq!(fit.d, 1, "{fit:?}");
+    // A stationary AR(1) around 100 with phi = 0.6 (noise from a fixed sequence).
+    let noise = [3.0, -2.0, 1.5, -4.0, 2.5, 0.5, -1.0, 3.5, -2.5, 1.0, -3.0, 2.0, 0.0, -1.5, 4.0, -2.0, 1.0, -0.5];
+    let mut series = vec![100.0];
+    for _ in 0..4 {
+        for e in noise {
+            let last = series[series.len() - 1];
+            series.push(100.0 + 0.6 * (last - 100.0) + e);
+        }
+    }
+    let fit = fit_arima(&series).expect("73 points");
+    assert_eq!(fit.d, 0, "{fit:?}");
+    let forecast = fit.point_forecast(24);
+    assert!((forecast[23] - 100.0).abs() < 3.0, "mean reversion: {}", show(&forecast));
+    let intervals = fit.intervals(24, &[95.0]);
+    let width = |h: usize| intervals[0].1[h] - intervals[0].0[h];
+    assert!(width(23) > width(0) && width(23) < 3.0 * width(0), "stationary: bounded widths");
 }
