@@ -5,7 +5,6 @@
 //! Khandakar's `auto.arima`); the AR and MA orders (up to 2 each) and the constant from the
 //! AICc of conditional-sum-of-squares fits, restricted to stationary and invertible estimates.
 
-use super::ets::largest_root_modulus;
 use super::optimise::NelderMead;
 
 /// A fitted ARIMA(p, d, q) model with optional constant (mean or drift).
@@ -174,12 +173,11 @@ fn fit_order(w: &[f64], p: usize, d: usize, q: usize, with_constant: bool) -> Op
         steps.push(0.1 * spread);
     }
     let mut residuals = vec![0.0; n];
-    let mut roots = Vec::new();
     let mut objective = |x: &[f64]| -> f64 {
         let (ar, rest) = x.split_at(p);
         let (ma, constant) = rest.split_at(q);
         let mu = constant.first().copied().unwrap_or(0.0);
-        if !stationary(ar, &mut roots) || !invertible(ma, &mut roots) {
+        if !stationary(ar) || !invertible(ma) {
             return f64::INFINITY;
         }
         css(w, ar, ma, mu, &mut residuals)
@@ -246,33 +244,25 @@ fn css(w: &[f64], ar: &[f64], ma: &[f64], mu: f64, residuals: &mut [f64]) -> f64
     if sse.is_finite() { sse } else { f64::INFINITY }
 }
 
-/// AR polynomial `1 - phi_1 z - ... - phi_p z^p` has all roots outside the unit circle.
-fn stationary(ar: &[f64], roots: &mut Vec<(f64, f64)>) -> bool {
-    match ar.len() {
-        0 => true,
-        1 => ar[0].abs() < 0.99,
-        _ => {
-            // Reciprocal roots: z^p - phi_1 z^{p-1} - ... - phi_p, coefficients increasing.
-            let mut coefficients: Vec<f64> = ar.iter().rev().map(|phi| -phi).collect();
-            coefficients.push(1.0);
-            roots.clear();
-            largest_root_modulus(&coefficients, roots) < 0.99
-        }
+/// Largest allowed |coefficient| on the edges of the stationarity and invertibility regions,
+/// keeping estimates away from unit roots.
+const MARGIN: f64 = 0.99;
+
+/// AR polynomial `1 - phi_1 z - phi_2 z^2` has its roots outside the unit circle (the
+/// triangle conditions for order two; orders are at most two here).
+fn stationary(ar: &[f64]) -> bool {
+    match *ar {
+        [] => true,
+        [phi] => phi.abs() < MARGIN,
+        [phi1, phi2] => phi2.abs() < MARGIN && phi1 + phi2 < MARGIN && phi2 - phi1 < MARGIN,
+        _ => false,
     }
 }
 
-/// MA polynomial `1 + theta_1 z + ... + theta_q z^q` has all roots outside the unit circle.
-fn invertible(ma: &[f64], roots: &mut Vec<(f64, f64)>) -> bool {
-    match ma.len() {
-        0 => true,
-        1 => ma[0].abs() < 0.99,
-        _ => {
-            let mut coefficients: Vec<f64> = ma.iter().rev().copied().collect();
-            coefficients.push(1.0);
-            roots.clear();
-            largest_root_modulus(&coefficients, roots) < 0.99
-        }
-    }
+/// MA polynomial `1 + theta_1 z + theta_2 z^2` has its roots outside the unit circle.
+fn invertible(ma: &[f64]) -> bool {
+    let negated: Vec<f64> = ma.iter().map(|theta| -theta).collect();
+    stationary(&negated)
 }
 
 /// KPSS test of level stationarity at 5% (critical value 0.463), short lag truncation.

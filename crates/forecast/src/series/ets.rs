@@ -723,7 +723,7 @@ fn admissible(alpha: f64, beta: f64, gamma: f64, phi: f64, m: usize, roots: &mut
 
 /// Largest modulus among the roots of a monic polynomial (coefficients in increasing powers),
 /// by Durand–Kerner iteration started from `roots` when it holds as many (else a circle).
-pub(crate) fn largest_root_modulus(coefficients: &[f64], roots: &mut Vec<(f64, f64)>) -> f64 {
+fn largest_root_modulus(coefficients: &[f64], roots: &mut Vec<(f64, f64)>) -> f64 {
     let degree = coefficients.len() - 1;
     let evaluate = |z: (f64, f64)| {
         let mut value = (0.0, 0.0);
