@@ -1,9 +1,10 @@
 //! Automatic time-series forecasting for run-rate revenue and demand.
 //!
 //! [`auto_forecast`] works on the history alone: it fits every admissible member of the ETS
-//! state-space family by likelihood, averages their forecasts with Akaike (AICc) weights, fits
-//! the classic Theta method, and (by default) returns the mean of the two, with prediction
-//! intervals. Method details and M3 figures: `docs/forecasting.md`.
+//! state-space family by likelihood and averages their forecasts with Akaike (AICc) weights,
+//! fits the classic Theta method and an automatic ARIMA on the seasonally adjusted series, and
+//! (by default) returns the mean of the three, with prediction intervals. Method details and M3
+//! figures: `docs/forecasting.md`.
 //! Messy input never panics: it yields [`Diagnostic`]s and a simple fallback forecast.
 
 mod arima;
