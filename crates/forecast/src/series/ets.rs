@@ -138,7 +138,7 @@ pub enum Estimation {
 }
 
 /// The reference-style automatic ETS: every candidate fitted with full estimation of the
-/// initial states, the fit with the lowest AICc returned (about ten times slower than
+/// initial states, the fit with the lowest AICc returned (several times slower than
 /// [`fit_candidates`] with `refine = 0`, which [`super::auto_forecast`] uses).
 pub fn auto_ets(y: &[f64], season_length: usize, specs: &[EtsSpec]) -> Option<EtsFit> {
     fit_candidates(y, season_length, specs, usize::MAX).into_iter().next()
