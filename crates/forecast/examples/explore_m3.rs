@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use forecast::m3::{Period, parse_m3, smape};
 use forecast::series::{
-    TrendKind, akaike_weights, candidate_specs, fit_arima, fit_candidates, fit_theta, seasonal_adjustment,
+    TrendKind, akaike_weights, candidate_specs, fit_arima, fit_arima_candidates, fit_candidates, fit_theta,
+    seasonal_adjustment,
 };
 
 fn mean(forecasts: &[&Vec<f64>]) -> Vec<f64> {
@@ -58,6 +59,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "aicw+theta+arima",
         "median(aicw,theta,arima)",
         "arima+theta",
+        "arimaW",
+        "aicw+theta+arimaW",
     ];
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(Period, Vec<f64>)>> = Mutex::new(Vec::new());
@@ -131,6 +134,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let top_refs: Vec<&Vec<f64>> = top.iter().collect();
                     let top3 = mean(&top_refs);
                     let arima = reseason(fit_arima(&adjusted).map_or_else(|| theta.clone(), |f| f.point_forecast(h)));
+                    let afits = fit_arima_candidates(&adjusted);
+                    let arima_w = if afits.is_empty() {
+                        arima.clone()
+                    } else {
+                        let best = afits[0].aicc;
+                        let raw: Vec<f64> = afits.iter().map(|f| (-0.5 * (f.aicc - best)).exp()).collect();
+                        let total: f64 = raw.iter().sum();
+                        let mut point = vec![0.0; h];
+                        for (fit, w) in afits.iter().zip(&raw) {
+                            for (a, p) in point.iter_mut().zip(fit.point_forecast(h)) {
+                                *a += w / total * p;
+                            }
+                        }
+                        reseason(point)
+                    };
                     let forecasts = [
                         ets.clone(),
                         theta.clone(),
@@ -157,6 +175,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         mean(&[&aicw, &theta, &arima]),
                         median(&[&aicw, &theta, &arima]),
                         mean(&[&arima, &theta]),
+                        arima_w.clone(),
+                        mean(&[&aicw, &theta, &arima_w]),
                     ];
                     let scores = forecasts.iter().map(|f| smape(&item.test, f)).collect();
                     results.lock().expect("lock").push((item.period, scores));

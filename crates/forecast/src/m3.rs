@@ -288,7 +288,7 @@ fn component_name(method: &Method) -> String {
     match method {
         Method::Ets(_) => "ETS (AICc-selected)".to_string(),
         Method::EtsWeighted { .. } => "ETS (AICc-weighted)".to_string(),
-        Method::Arima { .. } => "ARIMA (automatic, seasonally adjusted)".to_string(),
+        Method::Arima { .. } => "ARIMA (AICc-weighted, seasonally adjusted)".to_string(),
         Method::Theta { .. } => "Theta (classic)".to_string(),
         other => other.to_string(),
     }

@@ -29,8 +29,13 @@ pub struct ArimaFit {
 
 /// Fits the automatic ARIMA; `None` for series too short or without a usable fit.
 pub fn fit_arima(y: &[f64]) -> Option<ArimaFit> {
+    fit_arima_candidates(y).into_iter().next()
+}
+
+/// All candidate ARIMA fits for the chosen differencing, sorted by AICc, best first.
+pub fn fit_arima_candidates(y: &[f64]) -> Vec<ArimaFit> {
     if y.len() < 8 {
-        return None;
+        return Vec::new();
     }
     let scale = y.iter().map(|v| v.abs()).sum::<f64>() / y.len() as f64;
     let scale = if scale > 0.0 { scale } else { 1.0 };
@@ -45,34 +50,35 @@ pub fn fit_arima(y: &[f64]) -> Option<ArimaFit> {
         differenced = next;
         d += 1;
     }
-    let mut best: Option<ArimaFit> = None;
+    let mut fits = Vec::new();
     for p in 0..=2 {
         for q in 0..=2 {
             for with_constant in [true, false] {
                 if with_constant && d == 2 {
                     continue;
                 }
-                let Some(fit) = fit_order(&differenced, p, d, q, with_constant) else { continue };
-                if best.as_ref().is_none_or(|b| fit.aicc < b.aicc) {
-                    best = Some(fit);
+                if let Some(fit) = fit_order(&differenced, p, d, q, with_constant) {
+                    fits.push(fit);
                 }
             }
         }
     }
-    let mut fit = best?;
+    fits.sort_by(|a, b| a.aicc.total_cmp(&b.aicc));
     // Undo the scaling: keep the last values of each differencing level for integration.
     let mut level = data;
     let mut history = Vec::new();
-    for _ in 0..fit.d {
+    for _ in 0..d {
         history.push(level[level.len() - 1] * scale);
         level = level.windows(2).map(|w| w[1] - w[0]).collect();
     }
-    fit.history = history;
-    fit.constant *= scale;
-    fit.sigma2 *= scale * scale;
-    fit.differenced.iter_mut().for_each(|v| *v *= scale);
-    fit.residuals.iter_mut().for_each(|v| *v *= scale);
-    Some(fit)
+    for fit in &mut fits {
+        fit.history = history.clone();
+        fit.constant *= scale;
+        fit.sigma2 *= scale * scale;
+        fit.differenced.iter_mut().for_each(|v| *v *= scale);
+        fit.residuals.iter_mut().for_each(|v| *v *= scale);
+    }
+    fits
 }
 
 impl ArimaFit {

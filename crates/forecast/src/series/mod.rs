@@ -15,7 +15,7 @@ mod theta;
 
 use std::fmt;
 
-pub use arima::{ArimaFit, fit_arima};
+pub use arima::{ArimaFit, fit_arima, fit_arima_candidates};
 pub use ets::{
     ErrorKind, Estimation, EtsFit, EtsSpec, SeasonKind, TrendKind, akaike_weights, auto_ets, candidate_specs,
     fit_candidates, fit_ets, fit_ets_with,
@@ -37,7 +37,7 @@ pub enum MethodChoice {
     Ets,
     /// Classic Theta alone.
     Theta,
-    /// Automatic non-seasonal ARIMA on the seasonally adjusted series alone.
+    /// Automatic non-seasonal ARIMA (AICc-weighted) on the seasonally adjusted series alone.
     Arima,
     /// The value one season earlier (a benchmark).
     SeasonalNaive,
@@ -79,7 +79,8 @@ pub enum Method {
     Theta {
         seasonal: bool,
     },
-    /// ARIMA(p, d, q), fitted to the seasonally adjusted series when `seasonally_adjusted`.
+    /// Automatic ARIMA: the candidate orders averaged with Akaike weights, fitted to the
+    /// seasonally adjusted series when `seasonally_adjusted`; `(p, d, q)` is the best order.
     Arima {
         p: usize,
         d: usize,
@@ -102,7 +103,8 @@ impl fmt::Display for Method {
                 write!(f, "mean of {}", names.join(", "))
             }
             Method::Arima { p, d, q, seasonally_adjusted } => {
-                write!(f, "{}ARIMA({p},{d},{q})", if *seasonally_adjusted { "seasonally adjusted " } else { "" })
+                let adjusted = if *seasonally_adjusted { "seasonally adjusted " } else { "" };
+                write!(f, "AICc-weighted {adjusted}ARIMA (best ARIMA({p},{d},{q}))")
             }
             Method::Ets(spec) => write!(f, "{spec}"),
             Method::EtsWeighted { best } => write!(f, "AICc-weighted ETS (best {best})"),
@@ -354,22 +356,35 @@ struct Member {
     bounds: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
-/// ARIMA on the M3-style seasonally adjusted series, reseasonalised.
+/// ARIMA on the M3-style seasonally adjusted series, reseasonalised: the candidate orders
+/// averaged with Akaike weights, intervals from the lowest-AICc model centred on that average.
 fn arima_member(history: &[f64], season: usize, horizon: usize, levels: &[f64]) -> Option<Member> {
     let indices = theta::seasonal_adjustment(history, season);
     let adjusted: Vec<f64> = match &indices {
         Some(ix) => history.iter().enumerate().map(|(t, v)| v / ix[t % season]).collect(),
         None => history.to_vec(),
     };
-    let fit = arima::fit_arima(&adjusted)?;
+    let fits = arima::fit_arima_candidates(&adjusted);
+    let best = fits.first()?;
+    let best_aicc = best.aicc;
+    let raw: Vec<f64> = fits.iter().map(|fit| (-0.5 * (fit.aicc - best_aicc)).exp()).collect();
+    let total: f64 = raw.iter().sum();
+    let mut weighted = vec![0.0; horizon];
+    for (fit, weight) in fits.iter().zip(&raw) {
+        for (sum, value) in weighted.iter_mut().zip(fit.point_forecast(horizon)) {
+            *sum += weight / total * value;
+        }
+    }
+    let best_point = best.point_forecast(horizon);
     let index = |step: usize| indices.as_ref().map_or(1.0, |ix| ix[(history.len() + step) % season]);
-    let rescale =
-        |values: Vec<f64>| -> Vec<f64> { values.iter().enumerate().map(|(step, v)| v * index(step)).collect() };
-    let point = rescale(fit.point_forecast(horizon));
+    let rescale = |values: Vec<f64>| -> Vec<f64> {
+        values.iter().enumerate().map(|(step, v)| (v + weighted[step] - best_point[step]) * index(step)).collect()
+    };
     let bounds =
-        fit.intervals(horizon, levels).into_iter().map(|(lower, upper)| (rescale(lower), rescale(upper))).collect();
+        best.intervals(horizon, levels).into_iter().map(|(lower, upper)| (rescale(lower), rescale(upper))).collect();
+    let point = rescale(best_point.clone());
     Some(Member {
-        method: Method::Arima { p: fit.p, d: fit.d, q: fit.q, seasonally_adjusted: indices.is_some() },
+        method: Method::Arima { p: best.p, d: best.d, q: best.q, seasonally_adjusted: indices.is_some() },
         point,
         bounds,
     })
