@@ -87,3 +87,15 @@ proptest! {
         run(&values, season, horizon);
     }
 }
+
+#[test]
+fn weekly_data_with_a_yearly_season_is_handled() {
+    // Two years and a bit of weekly demand: enough for seasonal ETS (two seasons of 52), not
+    // for the Theta seasonality test (three seasons), so the members disagree on seasonality.
+    let weeks: Vec<f64> = (0..110)
+        .map(|t| 200.0 + 0.5 * t as f64 + 40.0 * (2.0 * std::f64::consts::PI * t as f64 / 52.0).sin())
+        .collect();
+    let forecast = run(&weeks, 52, 26);
+    assert!(forecast.diagnostics.is_empty(), "{:?}", forecast.diagnostics);
+    assert!(forecast.point.iter().all(|v| (100.0..400.0).contains(v)), "{}", show(&forecast.point));
+}
