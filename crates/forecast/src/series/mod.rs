@@ -50,8 +50,8 @@ pub struct Options {
     pub levels: Vec<f64>,
     /// Seed of the simulation behind ETS intervals; the same seed gives the same forecast.
     pub seed: u64,
-    /// Number of simulated sample paths for ETS intervals (0 skips ETS intervals' simulation and
-    /// falls back to Theta's or the naive intervals).
+    /// Number of simulated sample paths for ETS intervals. 0 skips the simulation; a forecast
+    /// involving ETS then gets random-walk intervals around its point forecast.
     pub simulations: usize,
     /// Which method to run.
     pub method: MethodChoice,
@@ -281,7 +281,7 @@ pub fn auto_forecast(y: &[f64], season: usize, horizon: usize, options: &Options
                 upper[step] += shift;
             }
         }
-        (best.spec, method, point, bounds)
+        Member { method, point, bounds }
     });
     let theta_forecast = theta.map(|fit| Member {
         method: Method::Theta { seasonal: fit.seasonal() },
@@ -292,7 +292,6 @@ pub fn auto_forecast(y: &[f64], season: usize, horizon: usize, options: &Options
         MethodChoice::Combination | MethodChoice::Arima => arima_member(&history, season, horizon, &levels),
         _ => None,
     };
-    let ets_forecast = ets_forecast.map(|(_, method, point, bounds)| Member { method, point, bounds });
     let members: Vec<Member> = [ets_forecast, theta_forecast, arima_forecast].into_iter().flatten().collect();
     let forecast = match members.len() {
         0 => {
