@@ -200,6 +200,14 @@ enum BenchCommand {
         #[arg(long)]
         reimport: bool,
     },
+    /// Forecast every series of the M3 competition file with the automatic method and print
+    /// sMAPE and MASE by period and overall, plus wall time (docs/forecasting.md).
+    ForecastM3 {
+        /// The M3 CSV, e.g. ../shared/data/m3/m3_all_series.csv.
+        file: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -438,6 +446,35 @@ async fn run() -> Result<()> {
         }
         Command::Bench { command: BenchCommand::Import { database_url, rows, reimport } } => {
             bench_import(&database_url, rows, reimport, cli.json).await
+        }
+        Command::Bench { command: BenchCommand::ForecastM3 { file, threads } } => {
+            let input = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let series = forecast::m3::parse_m3(input).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let started = std::time::Instant::now();
+            let report = forecast::m3::run_m3(&series, threads.max(1));
+            let seconds = started.elapsed().as_secs_f64();
+            if cli.json {
+                let methods: Vec<_> = report
+                    .methods
+                    .iter()
+                    .map(|m| {
+                        let rows: Vec<_> = m
+                            .rows
+                            .iter()
+                            .map(|r| serde_json::json!({"group": r.group, "series": r.series, "smape": r.smape, "mase": r.mase}))
+                            .collect();
+                        serde_json::json!({"method": m.method, "rows": rows})
+                    })
+                    .collect();
+                say!(
+                    "{}",
+                    serde_json::json!({"series": report.series, "fitted": report.fitted, "threads": threads, "seconds": seconds, "methods": methods})
+                );
+            } else {
+                print!("{report}");
+                say!("wall time: {seconds:.2} s on {threads} threads for {} series", report.series);
+            }
+            Ok(())
         }
         Command::Import {
             entity,
