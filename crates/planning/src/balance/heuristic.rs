@@ -17,6 +17,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::balance::Proof;
+use crate::balance::bound::knapsack_bound;
 use crate::balance::core::{Costs, Solved, TOLERANCE};
 
 /// Multipliers and the lower bound they prove.
@@ -37,11 +38,23 @@ pub(crate) struct Search {
 /// Solve heuristically; `None` when no feasible assignment was found.
 pub(crate) fn solve(costs: &Costs, iterations: usize) -> Option<Solved> {
     let search = search(costs, iterations);
-    let (value, assignment) = search.best?;
-    let proven = value - search.dual.bound <= 1e-9 * value.abs().max(1.0);
+    let mut incumbent = search.best?;
+    let mut bound = search.dual.bound;
+    if costs.max_disruption.is_none() && incumbent.0 - bound > 1e-9 * incumbent.0.abs().max(1.0) {
+        let start: Vec<f64> = (0..costs.units)
+            .map(|unit| {
+                (0..costs.reps)
+                    .map(|rep| priced(costs, &search.dual.price, search.dual.disruption_price, unit, rep))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        bound = knapsack_bound(costs, start, bound, &mut incumbent, (iterations / 10).max(50)).0;
+    }
+    let (value, assignment) = incumbent;
+    let proven = value - bound <= 1e-9 * value.abs().max(1.0);
     Some(Solved {
         assignment,
-        lower_bound: search.dual.bound.min(value),
+        lower_bound: bound.min(value),
         proof: if proven { Proof::ProvenOptimal } else { Proof::Bounded },
     })
 }

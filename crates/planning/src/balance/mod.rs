@@ -8,7 +8,8 @@
 //! proven lower bound and gap (see [`heuristic`]). `docs/planning.md` writes the model out.
 
 mod assess;
-pub(crate) mod core;
+mod bound;
+mod core;
 pub mod exact;
 mod generate;
 pub mod heuristic;
@@ -283,50 +284,6 @@ pub fn pareto_front(
             front.push(point.clone());
         }
     }
+    front.sort_by(|a, b| a.disruption.total_cmp(&b.disruption));
     Ok((front, diagnostics))
-}
-
-/// Diagnostics for tuning: (Lagrangian bound, best heuristic value) after `iterations`.
-#[doc(hidden)]
-pub fn probe_search(problem: &BalanceProblem, iterations: usize) -> (f64, Option<f64>) {
-    let mut diagnostics = Vec::new();
-    let costs = Costs::build(problem, &BalanceOptions::default(), &mut diagnostics).expect("valid");
-    let search = heuristic::search(&costs, iterations);
-    (search.dual.bound, search.best.map(|best| best.0))
-}
-
-/// Diagnostics for tuning: the LP relaxation value by microlp.
-#[doc(hidden)]
-#[allow(clippy::needless_range_loop)]
-pub fn probe_lp(problem: &BalanceProblem) -> f64 {
-    use good_lp::{Expression, ProblemVariables, SolverModel, microlp, variable};
-    let mut diagnostics = Vec::new();
-    let costs = Costs::build(problem, &BalanceOptions::default(), &mut diagnostics).expect("valid");
-    let mut vars = ProblemVariables::new();
-    let x: Vec<_> = (0..costs.units * costs.reps).map(|_| vars.add(variable().min(0.0).max(1.0))).collect();
-    let mut obj = Expression::from(0.0);
-    for k in 0..x.len() {
-        obj.add_mul(costs.primary[k], x[k]);
-    }
-    let mut model = vars.minimise(obj.clone()).using(microlp);
-    for i in 0..costs.units {
-        let mut e = Expression::from(0.0);
-        for j in 0..costs.reps {
-            e += x[i * costs.reps + j];
-        }
-        model.add_constraint(e.eq(1.0));
-        if let Some(j) = costs.fixed[i] {
-            model.add_constraint(Expression::from(x[i * costs.reps + j]).eq(1.0));
-        }
-    }
-    for j in 0..costs.reps {
-        let mut e = Expression::from(0.0);
-        for i in 0..costs.units {
-            e.add_mul(costs.workload[i], x[i * costs.reps + j]);
-        }
-        model.add_constraint(e.clone().geq(costs.low));
-        model.add_constraint(e.leq(costs.high));
-    }
-    let s = model.solve().expect("lp");
-    obj.eval_with(&s)
 }
