@@ -13,6 +13,9 @@
 //! - [`capacity`]: reps needed for a target, a month-by-month hiring plan and what-if comparison.
 
 pub mod balance;
+pub mod capacity;
+pub mod quota;
+pub mod rules;
 
 use serde::Serialize;
 
