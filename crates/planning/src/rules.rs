@@ -470,3 +470,65 @@ fn parse_size(value: &str) -> Option<Criterion> {
     let (min, max) = value.split_once('-')?;
     Some(Criterion::Size { min: number(min)?, max: number(max)? })
 }
+
+/// What the units of a balanced assignment are, so it can become rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum UnitKind {
+    /// Unit ids are postal codes (or postal prefixes such as bricks keyed by a code).
+    PostalCode,
+    /// Unit ids are account ids.
+    Account,
+}
+
+/// Accept a balanced assignment as a new effective-dated rule-set version: one territory per
+/// rep (owned by the rep, under `parent` if given) and rules that give each unit to its rep's
+/// territory. Territory ids are `<prefix><rep id>`. Add the result to a [`TerritoryPlan`] with
+/// [`TerritoryPlan::add_version`]; the previous versions stay for history.
+pub fn accept_assignment(
+    problem: &crate::balance::BalanceProblem,
+    assignment: &[usize],
+    valid_from: Date,
+    kind: UnitKind,
+    prefix: &str,
+    parent: Option<&str>,
+) -> RuleSet {
+    let territories: Vec<Territory> = problem
+        .reps
+        .iter()
+        .map(|rep| Territory {
+            id: format!("{prefix}{}", rep.id),
+            parent: parent.map(str::to_string),
+            owner: Some(rep.id.clone()),
+        })
+        .collect();
+    let mut rules = Vec::new();
+    for (rep_index, rep) in problem.reps.iter().enumerate() {
+        let units: Vec<String> = problem
+            .units
+            .iter()
+            .zip(assignment)
+            .filter(|(_, assigned)| **assigned == rep_index)
+            .map(|(unit, _)| unit.id.clone())
+            .collect();
+        let territory = format!("{prefix}{}", rep.id);
+        match kind {
+            UnitKind::Account => rules.push(Rule {
+                id: format!("{territory}-accounts"),
+                territory,
+                priority: 50,
+                criteria: vec![Criterion::NamedAccounts(units)],
+            }),
+            UnitKind::PostalCode => {
+                for code in units {
+                    rules.push(Rule {
+                        id: format!("{territory}-{code}"),
+                        territory: territory.clone(),
+                        priority: 50,
+                        criteria: vec![Criterion::PostalRange { from: code.clone(), to: code }],
+                    });
+                }
+            }
+        }
+    }
+    RuleSet { valid_from, territories, rules }
+}

@@ -31,7 +31,7 @@ pub(crate) fn knapsack_bound(
     let mut multipliers = start;
     let mut best = start_bound;
     let mut best_multipliers = None;
-    let mut step_factor = 0.5;
+    let mut step_factor = 1.0;
     let mut since_improvement = 0;
     let mut chosen: Vec<Vec<usize>> = vec![Vec::new(); costs.reps];
     for iteration in 0..iterations {
@@ -70,7 +70,7 @@ pub(crate) fn knapsack_bound(
             since_improvement = 0;
         } else {
             since_improvement += 1;
-            if since_improvement >= 15 {
+            if since_improvement >= 10 {
                 step_factor /= 2.0;
                 since_improvement = 0;
             }

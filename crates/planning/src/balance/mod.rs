@@ -287,3 +287,9 @@ pub fn pareto_front(
     front.sort_by(|a, b| a.disruption.total_cmp(&b.disruption));
     Ok((front, diagnostics))
 }
+
+/// Draft scenarios side by side: each named assignment assessed against the same problem
+/// (today's assignment is `problem.current`; include it as "live" to compare with it).
+pub fn compare_scenarios(problem: &BalanceProblem, scenarios: &[(String, Vec<usize>)]) -> Vec<(String, Assessment)> {
+    scenarios.iter().map(|(name, assignment)| (name.clone(), assess(problem, assignment))).collect()
+}

@@ -136,3 +136,41 @@ fn bad_rule_text_names_the_line() {
     let error = parse_rule_set("version 2027-01-01\nrule r -> A colour red").unwrap_err();
     assert_eq!(error.to_string(), "line 2: unknown criterion colour");
 }
+
+#[test]
+fn a_balanced_assignment_becomes_the_next_version() {
+    use planning::balance::{BalanceOptions, balance, bricks_instance, compare_scenarios};
+    use planning::rules::{UnitKind, accept_assignment};
+    let problem = bricks_instance(5);
+    let (outcome, _) = balance(&problem, &BalanceOptions::default()).unwrap();
+    let side_by_side = compare_scenarios(
+        &problem,
+        &[("live".to_string(), problem.current.clone()), ("balanced".to_string(), outcome.assignment.clone())],
+    );
+    assert_eq!(side_by_side[1].1, outcome.after);
+    let mut plan = TerritoryPlan::new();
+    plan.add_version(parse_rule_set(DESIGN_2027).unwrap());
+    plan.add_version(accept_assignment(
+        &problem,
+        &outcome.assignment,
+        date(2027, 4, 1),
+        UnitKind::PostalCode,
+        "T-",
+        Some("EMEA"),
+    ));
+    let version = plan.version_on(date(2027, 4, 1)).unwrap();
+    for (unit, &rep) in problem.units.iter().zip(&outcome.assignment) {
+        let account = Account {
+            id: format!("acct-in-{}", unit.id),
+            country: "TR".into(),
+            region: None,
+            postal_code: Some(unit.id.clone()),
+            industry: None,
+            employees: None,
+        };
+        let assignment = version.assign(&account);
+        assert_eq!(assignment.territory, Some(format!("T-{}", problem.reps[rep].id)));
+        assert_eq!(assignment.path[0], "EMEA");
+    }
+    assert!(plan.version_on(date(2027, 3, 31)).unwrap().rules.iter().any(|rule| rule.id == "dach"));
+}
