@@ -170,9 +170,13 @@ pub enum BalanceError {
         /// What is wrong.
         message: String,
     },
-    /// No assignment satisfies the bounds, home units, locks and disruption limit.
+    /// No assignment satisfies the bounds, home units, locks and disruption limit (proven by
+    /// the exact method).
     #[error("no assignment satisfies the workload bounds, home units and locks")]
     Infeasible,
+    /// The heuristic found no feasible assignment; the instance may still have one.
+    #[error("the heuristic found no assignment within the workload bounds; try wider bounds or the exact method")]
+    NoneFound,
     /// The MIP solver failed for a reason other than infeasibility.
     #[error("solver failed: {0}")]
     Solver(String),
@@ -197,7 +201,7 @@ pub fn balance(
     let solved = if use_exact {
         exact::solve(&costs, options.lagrangian_iterations)?
     } else {
-        heuristic::solve(&costs, options.lagrangian_iterations).ok_or(BalanceError::Infeasible)?
+        heuristic::solve(&costs, options.lagrangian_iterations).ok_or(BalanceError::NoneFound)?
     };
     let before = assess(problem, &problem.current);
     let after = assess(problem, &solved.assignment);

@@ -264,11 +264,10 @@ proptest! {
                 prop_assert!(outcome.gap >= 0.0);
             }
             Err(BalanceError::Infeasible) => {
-                // Heuristics may miss a feasible assignment; the exact method may not.
-                if !heuristic {
-                    prop_assert!(brute_force(&problem, Objective::Distance, None).is_none());
-                }
+                prop_assert!(!heuristic, "only the exact method proves infeasibility");
+                prop_assert!(brute_force(&problem, Objective::Distance, None).is_none());
             }
+            Err(BalanceError::NoneFound) => prop_assert!(heuristic),
             Err(other) => prop_assert!(false, "unexpected error {other}"),
         }
     }
