@@ -12,7 +12,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::balance::core::Costs;
-use crate::balance::heuristic::improve_from;
+use crate::balance::heuristic::{improve_from, offer};
 
 /// Node budget per knapsack before falling back to its LP value.
 const NODE_BUDGET: usize = 200_000;
@@ -58,9 +58,10 @@ pub(crate) fn knapsack_bound(
                 }
             }
             if let Some(candidate) = improve_from(costs, start, &vec![0.0; costs.reps]) {
-                let candidate_value = costs.objective(&candidate);
-                if candidate_value < incumbent.0 - 1e-12 {
-                    *incumbent = (candidate_value, candidate);
+                let mut best = Some(std::mem::take(incumbent));
+                offer(costs, &mut best, candidate);
+                if let Some(best) = best {
+                    *incumbent = best;
                 }
             }
         }
@@ -212,16 +213,31 @@ fn evaluate(costs: &Costs, multipliers: &[f64], chosen: &mut [Vec<usize>]) -> Op
     Some(total)
 }
 
+/// A knapsack item: a unit, its cost if taken, its workload.
 #[derive(Clone, Copy, Debug)]
-struct Item {
-    unit: usize,
-    cost: f64,
-    weight: f64,
+pub(crate) struct Item {
+    pub unit: usize,
+    pub cost: f64,
+    pub weight: f64,
 }
 
 /// Exact `min Σ cost·x` with `low ≤ Σ weight·x ≤ high`, x binary (or the LP value if the
 /// node budget runs out). Returns the value and the units taken.
-fn knapsack(mut items: Vec<Item>, low: f64, high: f64) -> Option<(f64, Vec<usize>)> {
+fn knapsack(items: Vec<Item>, low: f64, high: f64) -> Option<(f64, Vec<usize>)> {
+    match solve_knapsack(items, low, high)? {
+        Knapsack::Exact(value, taken) => Some((value, taken)),
+        Knapsack::Bound(value) => Some((value, Vec::new())),
+    }
+}
+
+/// A knapsack's answer: exact with the units taken, or only a lower bound (node budget spent).
+pub(crate) enum Knapsack {
+    Exact(f64, Vec<usize>),
+    Bound(f64),
+}
+
+/// `min Σ cost·x` with `low ≤ Σ weight·x ≤ high`; `None` if infeasible.
+pub(crate) fn solve_knapsack(mut items: Vec<Item>, low: f64, high: f64) -> Option<Knapsack> {
     let slack = 1e-9;
     if high < -slack {
         return None;
@@ -249,11 +265,11 @@ fn knapsack(mut items: Vec<Item>, low: f64, high: f64) -> Option<(f64, Vec<usize
     search.dive(0, 0.0, 0.0);
     if search.nodes > NODE_BUDGET || !search.best.is_finite() {
         let root = lp_bound(&items, 0, 0.0, low, high);
-        return root.map(|value| (value + constant, taken_always));
+        return root.map(|value| Knapsack::Bound(value + constant));
     }
     let mut taken = taken_always;
     taken.extend(search.best_set.iter().map(|&index| items[index].unit));
-    Some((search.best + constant, taken))
+    Some(Knapsack::Exact(search.best + constant, taken))
 }
 
 struct Search<'a> {

@@ -17,7 +17,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::balance::Proof;
-use crate::balance::bound::knapsack_bound;
+use crate::balance::bound::{Item, Knapsack, knapsack_bound, solve_knapsack};
 use crate::balance::core::{Costs, Solved, TOLERANCE};
 
 /// Multipliers and the lower bound they prove.
@@ -91,10 +91,7 @@ pub(crate) fn search(costs: &Costs, iterations: usize) -> Search {
         if iteration % PRIMAL_EVERY == 0
             && let Some(candidate) = improve_from(costs, relaxed.clone(), &price)
         {
-            let candidate_value = costs.objective(&candidate);
-            if best.as_ref().is_none_or(|(value, _)| candidate_value < *value - TOLERANCE) {
-                best = Some((candidate_value, candidate));
-            }
+            offer(costs, &mut best, candidate);
         }
         // Subgradient of the dual at the current multipliers.
         let loads = costs.loads(&relaxed);
@@ -148,12 +145,26 @@ pub(crate) fn search(costs: &Costs, iterations: usize) -> Search {
     // A last primal round from the best multipliers.
     lagrangian(costs, &best_dual.price, best_dual.disruption_price, &mut relaxed);
     if let Some(candidate) = improve_from(costs, relaxed, &best_dual.price) {
-        let candidate_value = costs.objective(&candidate);
-        if best.as_ref().is_none_or(|(value, _)| candidate_value < *value - TOLERANCE) {
-            best = Some((candidate_value, candidate));
-        }
+        offer(costs, &mut best, candidate);
     }
     Search { dual: best_dual, best }
+}
+
+/// Candidates up to this relative distance above the incumbent are polished.
+const POLISH_WINDOW: f64 = 0.002;
+
+/// Keep `candidate` if it beats the incumbent, after polishing it.
+pub(crate) fn offer(costs: &Costs, best: &mut Option<(f64, Vec<usize>)>, mut candidate: Vec<usize>) {
+    let value = costs.objective(&candidate);
+    // Polishing can lift a near miss above the incumbent; far worse candidates are not worth it.
+    if best.as_ref().is_some_and(|(incumbent, _)| value >= *incumbent + POLISH_WINDOW * incumbent.abs()) {
+        return;
+    }
+    polish(costs, &mut candidate);
+    let value = costs.objective(&candidate);
+    if costs.is_feasible(&candidate) && best.as_ref().is_none_or(|(incumbent, _)| value < *incumbent - TOLERANCE) {
+        *best = Some((value, candidate));
+    }
 }
 
 /// The Lagrangian function: fills `relaxed` with each unit's cheapest rep under the priced
@@ -203,6 +214,20 @@ pub(crate) fn improve_from(costs: &Costs, assignment: Vec<usize>, price: &[f64])
     let mut assignment = repair(costs, assignment, price)?;
     local_search(costs, &mut assignment);
     costs.is_feasible(&assignment).then_some(assignment)
+}
+
+/// Polish a promising assignment: exact pair re-optimisation and local search until neither
+/// improves (a few rounds at most). Used on new incumbents only, as it costs more than a repair.
+pub(crate) fn polish(costs: &Costs, assignment: &mut [usize]) {
+    if costs.max_disruption.is_some() {
+        return;
+    }
+    for _ in 0..5 {
+        if !pair_polish(costs, assignment) {
+            break;
+        }
+        local_search(costs, assignment);
+    }
 }
 
 fn cost(costs: &Costs, unit: usize, rep: usize) -> f64 {
@@ -454,4 +479,79 @@ pub(crate) fn local_search(costs: &Costs, assignment: &mut [usize]) {
             break;
         }
     }
+}
+
+/// How many of each unit's cheapest other reps make a neighbouring rep for [`pair_polish`].
+const POLISH_NEIGHBOURS: usize = 3;
+
+/// Re-optimise pairs of neighbouring reps exactly: with every other rep fixed, splitting the two
+/// reps' units between them is a two-sided knapsack (which units go to the first rep), solved
+/// exactly. This reaches multi-unit exchanges that shifts, swaps and chains miss. Returns
+/// whether anything improved. Only without a disruption limit (the knapsack ignores it).
+fn pair_polish(costs: &Costs, assignment: &mut [usize]) -> bool {
+    let reps = costs.reps;
+    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); reps];
+    for unit in 0..costs.units {
+        let own = assignment[unit];
+        let mut order: Vec<usize> = (0..reps).filter(|&rep| rep != own).collect();
+        order.sort_by(|&a, &b| cost(costs, unit, a).total_cmp(&cost(costs, unit, b)));
+        for &other in order.iter().take(POLISH_NEIGHBOURS) {
+            let (first, second) = (own.min(other), own.max(other));
+            if !neighbours[first].contains(&second) {
+                neighbours[first].push(second);
+            }
+        }
+    }
+    let mut improved = false;
+    for first in 0..reps {
+        for &second in &neighbours[first].clone() {
+            improved |= polish_pair(costs, assignment, first, second);
+        }
+    }
+    improved
+}
+
+fn polish_pair(costs: &Costs, assignment: &mut [usize], first: usize, second: usize) -> bool {
+    let mut fixed_first = 0.0;
+    let mut total = 0.0;
+    let mut items = Vec::new();
+    let mut current = 0.0;
+    for unit in 0..costs.units {
+        let rep = assignment[unit];
+        if rep != first && rep != second {
+            continue;
+        }
+        let weight = costs.workload[unit];
+        total += weight;
+        match costs.fixed[unit] {
+            Some(fixed) => {
+                if fixed == first {
+                    fixed_first += weight;
+                }
+            }
+            None => {
+                let relative = cost(costs, unit, first) - cost(costs, unit, second);
+                if rep == first {
+                    current += relative;
+                }
+                items.push(Item { unit, cost: relative, weight });
+            }
+        }
+    }
+    // Load of the first rep must keep both reps within bounds.
+    let low = costs.low.max(total - costs.high) - fixed_first;
+    let high = costs.high.min(total - costs.low) - fixed_first;
+    let Some(Knapsack::Exact(value, taken)) = solve_knapsack(items.clone(), low, high) else {
+        return false;
+    };
+    if value >= current - 1e-12 {
+        return false;
+    }
+    for item in &items {
+        assignment[item.unit] = second;
+    }
+    for unit in taken {
+        assignment[unit] = first;
+    }
+    true
 }
