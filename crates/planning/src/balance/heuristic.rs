@@ -10,8 +10,9 @@
 //!
 //! Every few iterations the relaxed assignment is repaired to feasibility (moving the cheapest
 //! units out of overloaded and into underloaded reps) and improved by local search (single-unit
-//! shifts and two-unit swaps that keep all constraints). The best feasible assignment and the
-//! best bound give the reported gap.
+//! shifts, two-unit swaps and two-step ejection chains that keep all constraints). New
+//! incumbents are polished by exact re-optimisation of pairs of neighbouring reps (a two-sided
+//! knapsack). The best feasible assignment and the best bound give the reported gap.
 
 // Units and reps index several parallel tables; index loops read clearer than zipped iterators.
 #![allow(clippy::needless_range_loop)]
