@@ -315,3 +315,96 @@ pub fn attainment(actual: Money, quota: Money) -> Option<Decimal> {
 pub fn flat_seasonality() -> [Decimal; 12] {
     [Decimal::ONE; 12]
 }
+
+/// A change proposed in a bottom-up (waterfall) round: a level below asks for a different quota.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Proposal {
+    /// Recipient whose quota would change.
+    pub id: String,
+    /// The quota they propose.
+    pub proposed: Money,
+    /// Why (shown to the owner who decides).
+    pub comment: String,
+}
+
+/// The owner's decision on a proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Decision {
+    /// Take the proposed quota.
+    Approve,
+    /// Keep the allocated quota; the reason is kept with the round.
+    Reject(String),
+}
+
+/// One line of a decided round, for the audit trail.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RoundLine {
+    /// Recipient id.
+    pub id: String,
+    /// Quota before the round.
+    pub before: Money,
+    /// Quota after the round.
+    pub after: Money,
+    /// The proposal's comment and the decision, if there was a proposal.
+    pub note: Option<String>,
+}
+
+/// Apply a decided bottom-up round to `allocations`. Approved proposals take their proposed
+/// quota. With `keep_total`, the difference is spread over the recipients without an approved
+/// change, in proportion to their quotas (remainder-safe), so the parent's total is unchanged;
+/// if nobody is left to absorb it the total changes and a diagnostic says so. Proposals for
+/// unknown recipients or in another currency are ignored with a diagnostic.
+pub fn apply_round(
+    allocations: &[Allocation],
+    proposals: &[(Proposal, Decision)],
+    keep_total: bool,
+) -> (Vec<RoundLine>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut lines: Vec<RoundLine> = allocations
+        .iter()
+        .map(|allocation| RoundLine {
+            id: allocation.id.clone(),
+            before: allocation.quota,
+            after: allocation.quota,
+            note: None,
+        })
+        .collect();
+    let mut changed = vec![false; lines.len()];
+    for (proposal, decision) in proposals {
+        let Some(index) = lines.iter().position(|line| line.id == proposal.id) else {
+            diagnostics.push(Diagnostic::warning(format!("proposal for unknown recipient {} ignored", proposal.id)));
+            continue;
+        };
+        if proposal.proposed.currency != lines[index].before.currency {
+            diagnostics.push(Diagnostic::warning(format!("proposal for {} in another currency ignored", proposal.id)));
+            continue;
+        }
+        match decision {
+            Decision::Approve => {
+                lines[index].after = proposal.proposed;
+                changed[index] = true;
+                lines[index].note = Some(format!("approved: {}", proposal.comment));
+            }
+            Decision::Reject(reason) => {
+                lines[index].note = Some(format!("rejected ({reason}): {}", proposal.comment));
+            }
+        }
+    }
+    if keep_total {
+        let difference: Decimal = lines.iter().map(|line| line.before.amount - line.after.amount).sum();
+        let absorbers: Vec<usize> = (0..lines.len()).filter(|&index| !changed[index]).collect();
+        if !difference.is_zero() {
+            if absorbers.is_empty() {
+                diagnostics
+                    .push(Diagnostic::warning(format!("every quota changed; the total moves by {}", -difference)));
+            } else {
+                let weights: Vec<Decimal> = absorbers.iter().map(|&index| lines[index].before.amount).collect();
+                let decimals = lines[0].before.currency.minor_units();
+                for (&index, part) in absorbers.iter().zip(split(difference, &weights, decimals)) {
+                    lines[index].after = Money::new(lines[index].after.amount + part, lines[index].after.currency);
+                }
+            }
+        }
+    }
+    (lines, diagnostics)
+}

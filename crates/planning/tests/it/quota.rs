@@ -130,3 +130,42 @@ proptest! {
         prop_assert_eq!(parts.iter().map(|p| p.quota.amount).sum::<Decimal>(), target.amount);
     }
 }
+
+#[test]
+fn waterfall_round_keeps_the_regional_total() {
+    use planning::quota::{Decision, Proposal, apply_round};
+    let (allocated, _) = allocate(eur("1000000.00"), &team(), &AllocationMethod::Single(Basis::PriorYear)).unwrap();
+    let proposals = vec![
+        (
+            Proposal { id: "ana".into(), proposed: eur("370000.00"), comment: "largest account churned".into() },
+            Decision::Approve,
+        ),
+        (
+            Proposal { id: "bo".into(), proposed: eur("300000.00"), comment: "want less".into() },
+            Decision::Reject("no reason given".into()),
+        ),
+    ];
+    let (lines, diagnostics) = apply_round(&allocated, &proposals, true);
+    let table: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            format!(
+                "{} {} -> {} {}",
+                line.id,
+                line.before.amount,
+                line.after.amount,
+                line.note.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        vec![
+            "ana 400000.00 -> 370000.00 approved: largest account churned",
+            "bo 350000.00 -> 367500.00 rejected (no reason given): want less",
+            "cy 250000.00 -> 262500.00 ",
+        ]
+    );
+    assert_eq!(lines.iter().map(|line| line.after.amount).sum::<Decimal>(), d("1000000.00"));
+    assert!(diagnostics.is_empty());
+}
