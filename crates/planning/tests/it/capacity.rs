@@ -100,3 +100,47 @@ fn what_if_compares_two_ramp_assumptions() {
     assert!(comparison.total_capacity.1.amount > comparison.total_capacity.0.amount);
     assert_eq!(comparison.total_cost.0, comparison.total_cost.1);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn another_hire_never_lowers_capacity(
+            hires in proptest::collection::vec(0u32..4, 12),
+            month in 0usize..12,
+            attrition in 0u32..50,
+            backfill in any::<bool>(),
+        ) {
+            let model = CapacityModel {
+                monthly_attrition: Decimal::new(i64::from(attrition), 3),
+                backfill,
+                ..simple()
+            };
+            let before = project(&model, &team_of(3), &hires);
+            let mut more = hires.clone();
+            more[month] += 1;
+            let after = project(&model, &team_of(3), &more);
+            prop_assert!(after.total_capacity.amount >= before.total_capacity.amount);
+            prop_assert!(after.total_cost.amount >= before.total_cost.amount);
+        }
+
+        #[test]
+        fn a_plan_that_meets_the_target_really_does(target in 0i64..20_000_000, cap in 1u32..5) {
+            let target = Money::new(Decimal::from(target), Currency::EUR);
+            let plan = hiring_plan(&simple(), target, &team_of(2), 12, cap);
+            prop_assert_eq!(plan.meets_target, plan.projection.total_capacity.amount >= target.amount);
+            prop_assert!(plan.hires.iter().all(|&hired| hired <= cap));
+            if plan.total_hires > 0 {
+                // One hire fewer in the last month used would fall short.
+                let mut fewer = plan.hires.clone();
+                let last = fewer.iter().rposition(|&hired| hired > 0).unwrap();
+                fewer[last] -= 1;
+                prop_assert!(project(&simple(), &team_of(2), &fewer).total_capacity.amount < target.amount);
+            }
+        }
+    }
+}
