@@ -21,12 +21,14 @@
 //! re-solved exactly), repeated on the reduced problem (closed pairs priced out) while it
 //! closes more. On the 100 × 10 benchmark this leaves 30 to 90 of the thousand pairs open.
 //! The MIP starts from the heuristic's assignment.
+//! With a time limit (see [`crate::balance::BalanceOptions::mip_time_limit`]) microlp may stop
+//! early; the result is then the best assignment with the proven Lagrangian bound.
 //! Optimality is known when microlp reports `ProvenOptimal` (its branch and bound closed every
 //! node), or earlier when `UB − LB` is within 1e-9 relative.
 
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus, SolverModel, Variable,
-    WithInitialSolution, microlp, variable,
+    WithInitialSolution, WithTimeLimit, microlp, variable,
 };
 
 use crate::balance::bound::{knapsack_bound, open_pairs};
@@ -64,7 +66,7 @@ fn reduce(costs: &Costs, open: &[Vec<bool>], upper: f64) -> Costs {
 }
 
 /// Solve to proven optimality (or report the bound if microlp stops early).
-pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceError> {
+pub(crate) fn solve(costs: &Costs, iterations: usize, time_limit: Option<f64>) -> Result<Solved, BalanceError> {
     let mut search = heuristic::search(costs, iterations);
     let mut knapsack_fixing: Option<Vec<Vec<bool>>> = None;
     let mut knapsack_lower = f64::NEG_INFINITY;
@@ -111,8 +113,9 @@ pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceE
         }
     }
     let dual = &search.dual;
+    let proven_bound = dual.bound.max(knapsack_lower);
     if let Some((value, assignment)) = &search.best
-        && value - dual.bound.max(knapsack_lower) <= 1e-9 * value.abs().max(1.0)
+        && value - proven_bound <= 1e-9 * value.abs().max(1.0)
     {
         return Ok(Solved { assignment: assignment.clone(), lower_bound: *value, proof: Proof::ProvenOptimal });
     }
@@ -184,6 +187,9 @@ pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceE
             .collect();
         model = model.with_initial_solution(start);
     }
+    if let Some(seconds) = time_limit {
+        model = model.with_time_limit(seconds);
+    }
     for one in choose_one {
         model.add_constraint(one.eq(1.0));
     }
@@ -198,9 +204,14 @@ pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceE
         Ok(solution) => solution,
         Err(ResolutionError::Infeasible) => {
             return match search.best {
-                Some((_, assignment)) => Ok(Solved { assignment, lower_bound: dual.bound, proof: Proof::Bounded }),
+                Some((_, assignment)) => Ok(Solved { assignment, lower_bound: proven_bound, proof: Proof::Bounded }),
                 None => Err(BalanceError::Infeasible),
             };
+        }
+        // The time limit ran out before microlp had an assignment of its own.
+        Err(_) if search.best.is_some() && time_limit.is_some() => {
+            let (_, assignment) = search.best.clone().unwrap_or_default();
+            return Ok(Solved { assignment, lower_bound: proven_bound, proof: Proof::Bounded });
         }
         Err(other) => return Err(BalanceError::Solver(other.to_string())),
     };
@@ -216,7 +227,7 @@ pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceE
         && (*best_value < value - 1e-9 || !costs.is_feasible(&assignment))
     {
         // The solver's rounding lost a little; the heuristic's assignment is as good.
-        let lower_bound = if proven { value.min(*best_value) } else { dual.bound };
+        let lower_bound = if proven { value.min(*best_value) } else { proven_bound };
         return Ok(Solved {
             assignment: best_assignment.clone(),
             lower_bound,
@@ -228,7 +239,7 @@ pub(crate) fn solve(costs: &Costs, iterations: usize) -> Result<Solved, BalanceE
     }
     Ok(Solved {
         assignment,
-        lower_bound: if proven { value } else { dual.bound },
+        lower_bound: if proven { value } else { proven_bound },
         proof: if proven { Proof::ProvenOptimal } else { Proof::Bounded },
     })
 }

@@ -117,6 +117,10 @@ pub struct BalanceOptions {
     pub method: Method,
     /// Subgradient iterations of the Lagrangian dual (bound quality versus time).
     pub lagrangian_iterations: usize,
+    /// Wall-clock limit in seconds for the MIP's branch and bound. When it runs out, the best
+    /// assignment is returned with its proven bound ([`Proof::Bounded`]). This is the one place
+    /// where the engine's answer can depend on machine speed; `None` waits for the proof.
+    pub mip_time_limit: Option<f64>,
 }
 
 impl Default for BalanceOptions {
@@ -126,6 +130,7 @@ impl Default for BalanceOptions {
             max_disruption: None,
             method: Method::Auto,
             lagrangian_iterations: 3_000,
+            mip_time_limit: Some(10.0),
         }
     }
 }
@@ -199,7 +204,7 @@ pub fn balance(
         Method::Auto => pairs <= EXACT_LIMIT,
     };
     let solved = if use_exact {
-        exact::solve(&costs, options.lagrangian_iterations)?
+        exact::solve(&costs, options.lagrangian_iterations, options.mip_time_limit)?
     } else {
         heuristic::solve(&costs, options.lagrangian_iterations).ok_or(BalanceError::NoneFound)?
     };
@@ -253,11 +258,19 @@ pub fn pareto_front(
     method: Method,
 ) -> Result<(Vec<ParetoPoint>, Vec<Diagnostic>), BalanceError> {
     let base = BalanceOptions { method, ..BalanceOptions::default() };
-    let (least_disruption, diagnostics) =
+    let (least_disruption, mut diagnostics) =
         balance(problem, &BalanceOptions { objective: Objective::Disruption, ..base.clone() })?;
     let (least_distance, _) = balance(problem, &base)?;
     let low = least_disruption.after.disruption;
     let high = least_distance.after.disruption;
+    // The two ends are points of the front themselves.
+    let end_point = |outcome: &BalanceOutcome, proof: Proof| ParetoPoint {
+        max_disruption: outcome.after.disruption,
+        distance: outcome.after.total_distance,
+        disruption: outcome.after.disruption,
+        proof,
+        assignment: outcome.assignment.clone(),
+    };
     let mut points: Vec<ParetoPoint> = Vec::new();
     let steps = steps.max(1);
     for step in 0..=steps {
@@ -265,15 +278,23 @@ pub fn pareto_front(
         // A hair of slack so the endpoints stay feasible despite rounding.
         let limit = epsilon + 1e-9;
         let options = BalanceOptions { max_disruption: Some(limit), ..base.clone() };
-        let (outcome, _) = balance(problem, &options)?;
-        points.push(ParetoPoint {
-            max_disruption: epsilon,
-            distance: outcome.after.total_distance,
-            disruption: outcome.after.disruption,
-            proof: outcome.proof,
-            assignment: outcome.assignment,
-        });
+        match balance(problem, &options) {
+            Ok((outcome, _)) => points.push(ParetoPoint {
+                max_disruption: epsilon,
+                distance: outcome.after.total_distance,
+                disruption: outcome.after.disruption,
+                proof: outcome.proof,
+                assignment: outcome.assignment,
+            }),
+            Err(error) => {
+                diagnostics.push(Diagnostic::warning(format!("no point for disruption <= {epsilon:.4}: {error}")));
+            }
+        }
     }
+    // After the sweep, so that a sweep point with the same figures (and its proof) is kept.
+    // The least-disruption end did not minimise distance, hence `Bounded`.
+    points.push(end_point(&least_disruption, Proof::Bounded));
+    points.push(end_point(&least_distance, least_distance.proof));
     let mut front: Vec<ParetoPoint> = Vec::new();
     for point in &points {
         let dominated = points.iter().any(|other| {
