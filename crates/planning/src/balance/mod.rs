@@ -203,11 +203,24 @@ pub fn balance(
         Method::Heuristic => false,
         Method::Auto => pairs <= EXACT_LIMIT,
     };
-    let solved = if use_exact {
+    let mut solved = if use_exact {
         exact::solve(&costs, options.lagrangian_iterations, options.mip_time_limit)?
     } else {
         heuristic::solve(&costs, options.lagrangian_iterations).ok_or(BalanceError::NoneFound)?
     };
+    if options.objective == Objective::Disruption {
+        // Many assignments move the same workload; among them prefer short distances. Local
+        // search on distance with disruption capped at the value found never raises disruption,
+        // so the optimality statement still holds.
+        let achieved = costs.disruption_of(&solved.assignment);
+        let tidy_options = BalanceOptions {
+            objective: Objective::Distance,
+            max_disruption: Some(options.max_disruption.map_or(achieved, |limit| limit.min(achieved))),
+            ..options.clone()
+        };
+        let distance_costs = Costs::build(problem, &tidy_options, &mut Vec::new())?;
+        heuristic::local_search(&distance_costs, &mut solved.assignment);
+    }
     let before = assess(problem, &problem.current);
     let after = assess(problem, &solved.assignment);
     if !before.within_bounds {

@@ -272,3 +272,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn least_disruption_moves_units_to_nearby_reps() {
+    // Three reps on a line; A is overloaded and must give up one unit. Both B and C could take
+    // it at the same disruption; B is next door.
+    let units = ["A0", "A1", "A2", "A3", "B0", "C0"]
+        .into_iter()
+        .map(|id| Unit { id: id.to_string(), workload: 1.0, potential: 1.0 })
+        .collect();
+    let problem = BalanceProblem {
+        units,
+        reps: vec![Rep { id: "A".into(), home: 0 }, Rep { id: "B".into(), home: 4 }, Rep { id: "C".into(), home: 5 }],
+        locations: Locations::Coordinates(vec![
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (2.0, 0.0),
+            (3.0, 0.0),
+            (10.0, 0.0),
+        ]),
+        current: vec![0, 0, 0, 0, 1, 2],
+        bounds: (0.5, 1.5),
+        locks: Vec::new(),
+    };
+    let options = BalanceOptions { objective: Objective::Disruption, ..BalanceOptions::default() };
+    let (outcome, _) = balance(&problem, &options).unwrap();
+    assert_eq!(table(&problem, &outcome.assignment), "A0->A A1->A A2->A A3->B B0->B C0->C");
+    assert!((outcome.objective_value - 1.0 / 6.0).abs() < 1e-9);
+}
