@@ -13,9 +13,11 @@ mod core;
 pub mod exact;
 mod generate;
 pub mod heuristic;
+mod input;
 
 pub use assess::{Assessment, RepFigures, Spread, assess, spread};
 pub use generate::{bricks_instance, generate_instance};
+pub use input::{InputError, read_instance};
 
 use serde::Serialize;
 

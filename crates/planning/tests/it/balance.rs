@@ -301,3 +301,23 @@ fn least_disruption_moves_units_to_nearby_reps() {
     assert_eq!(table(&problem, &outcome.assignment), "A0->A A1->A A2->A A3->B B0->B C0->C");
     assert!((outcome.objective_value - 1.0 / 6.0).abs() < 1e-9);
 }
+
+#[test]
+fn an_instance_reads_from_csv_text() {
+    use planning::balance::read_instance;
+    let units = "unit,workload,potential\nP1,1,10\nP2,1,10\nP3,1,10\nP4,1,10\nP5,1,10\nP6,1,10\n";
+    let distances = "unit,P1,P2,P3,P4,P5,P6\n\
+                     P1,0,1,2,3,4,5\nP2,1,0,1,2,3,4\nP3,2,1,0,1,2,3\nP4,3,2,1,0,1,2\nP5,4,3,2,1,0,1\nP6,5,4,3,2,1,0\n";
+    let assignment = "unit,rep,home,locked\nP1,A,yes,\nP2,A,,\nP3,A,,\nP4,A,,yes\nP5,A,,\nP6,B,yes,\n";
+    let (problem, diagnostics) =
+        read_instance(units.as_bytes(), Some(&mut distances.as_bytes()), assignment.as_bytes(), (0.9, 1.1)).unwrap();
+    assert!(diagnostics.is_empty());
+    assert_eq!(problem.locks, vec![(3, 0)]);
+    let (outcome, _) = balance(&problem, &BalanceOptions::default()).unwrap();
+    assert_eq!(table(&problem, &outcome.assignment), "P1->A P2->A P3->B P4->A P5->B P6->B");
+
+    let broken = "unit,rep\nP1,A\nP9,B\n";
+    let error =
+        read_instance(units.as_bytes(), Some(&mut distances.as_bytes()), broken.as_bytes(), (0.9, 1.1)).unwrap_err();
+    assert_eq!(error.to_string(), "assignment line 3: unknown unit 'P9'");
+}
