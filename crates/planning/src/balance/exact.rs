@@ -39,8 +39,9 @@ use crate::balance::{BalanceError, Proof};
 /// Knapsack Lagrangian rounds run for a better bound and starting assignment.
 const KNAPSACK_ROUNDS: usize = 100;
 
-/// Extra rounds of knapsack fixing on the reduced problem, and their length in subgradient steps.
-const FIXING_ROUNDS: usize = 4;
+/// Most extra rounds of knapsack fixing on the reduced problem (they stop earlier once a round
+/// closes little), and their length in subgradient steps.
+const FIXING_ROUNDS: usize = 10;
 const FIXING_ROUND_LENGTH: usize = 40;
 
 /// The problem restricted to `open` pairs: closed pairs get a prohibitive cost, units with one
@@ -89,8 +90,18 @@ pub(crate) fn solve(costs: &Costs, iterations: usize, time_limit: Option<f64>) -
             // Fixing rounds on the reduced problem: closed pairs priced out, single-rep units
             // fixed. Any assignment better than the incumbent uses open pairs only, so bounds
             // and fixing on the reduced problem stay valid for it.
+            let count = |open: &Vec<Vec<bool>>| {
+                open.iter().map(|row| row.iter().filter(|&&is_open| is_open).count()).sum::<usize>()
+            };
+            let mut previous = usize::MAX;
             for _ in 0..FIXING_ROUNDS {
                 let Some(open) = knapsack_fixing.as_ref() else { break };
+                // Stop once a round closes less than a tenth of what is open.
+                let now = count(open);
+                if now.saturating_mul(10) > previous.saturating_mul(9) {
+                    break;
+                }
+                previous = now;
                 let reduced = reduce(costs, open, incumbent.0);
                 let (bound, better) =
                     knapsack_bound(&reduced, multipliers.clone(), f64::NEG_INFINITY, incumbent, FIXING_ROUND_LENGTH);
