@@ -655,7 +655,7 @@ pub struct AuditQuery {
     pub to: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-    /// json (default) or csv (whole filtered log).
+    /// json (a page, default), csv or json_export (the whole filtered log, newest first).
     pub format: Option<String>,
     /// `exact` counts every match; by default counting stops at 1,000 (`total_exact` false).
     pub count: Option<String>,
@@ -918,7 +918,26 @@ pub async fn audit(
         to: instant("to", &q.to)?,
         exact_count: exact_count(&q.count)?,
     };
-    if wants_csv(&q.format)? {
+    let format = list_format(&q.format)?;
+    if format == ListFormat::Json {
+        let rows = all_pages(|offset| {
+            let (s, p, f) = (s.clone(), p.clone(), f.clone());
+            async move { s.app.audit_log(&p, &f, app::MAX_PAGE, offset).await }
+        })
+        .await?;
+        s.app.audit_export(&p, "audit_log").await?;
+        let items: Vec<AuditDto> = rows.iter().map(audit_dto).collect();
+        let body = serde_json::to_vec(&items).map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"audit-log.json\"".to_string()),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    if format == ListFormat::Csv {
         let rows = all_pages(|offset| {
             let (s, p, f) = (s.clone(), p.clone(), f.clone());
             async move { s.app.audit_log(&p, &f, app::MAX_PAGE, offset).await }

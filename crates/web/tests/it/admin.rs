@@ -194,6 +194,11 @@ both!(every_write_is_audited_with_actor_source_and_change, |t| {
     assert!(csv.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/csv"));
     assert!(csv.body.starts_with("id,at,actor_user_id"));
     assert!(csv.body.contains("Renamed team"));
+    let json = t.get("/api/v1/audit?format=json_export&entity=team", &s).await;
+    assert_eq!(json.status, StatusCode::OK);
+    let items = json.json();
+    let items = items.as_array().expect("the whole filtered log as one JSON array");
+    assert!(items.iter().all(|e| e["entity"] == "team") && items.iter().any(|e| e["after"]["name"] == "Renamed team"));
     let exports = t.get("/api/v1/audit?action=export", &s).await.json();
     assert_eq!(exports["items"][0]["entity"], "audit_log");
     // The page shows and filters it.
