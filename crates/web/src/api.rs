@@ -679,14 +679,6 @@ pub(crate) fn exact_count(count: &Option<String>) -> Result<bool, AppError> {
     }
 }
 
-pub(crate) fn wants_csv(format: &Option<String>) -> Result<bool, AppError> {
-    match format.as_deref() {
-        None | Some("json") => Ok(false),
-        Some("csv") => Ok(true),
-        Some(_) => Err(AppError::invalid("format", "must be json or csv")),
-    }
-}
-
 /// What a list answers: a JSON page, or the whole filtered list as a CSV or JSON download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ListFormat {
