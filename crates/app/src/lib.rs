@@ -12,6 +12,7 @@ mod demo_load;
 mod error;
 mod import;
 mod jobs;
+mod kpi;
 mod org;
 
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use import::{ImportOptions, ImportReport};
 pub use jobs::{ImportJob, JobHandle, JobState};
+pub use crate::kpi::{
+    DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
+};
+pub use ::kpi as kpi_engine;
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 

@@ -16,6 +16,7 @@ mod commerce;
 mod crm;
 mod import;
 mod jobs;
+mod kpi;
 mod org;
 pub(crate) mod records;
 mod search;
@@ -43,6 +44,7 @@ pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, Lookups, OpportunityExport,
 };
 pub use jobs::ImportJobRow;
+pub use kpi::{KpiLead, KpiOpportunity};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};
