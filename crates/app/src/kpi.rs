@@ -177,6 +177,8 @@ pub struct FlowReport {
     pub pipelines: Vec<(i64, String)>,
     pub from: Option<Date>,
     pub to: Option<Date>,
+    /// The pipeline's stages; funnel and map stage numbers index this list.
+    pub stages: Vec<StageFact>,
     pub funnel: Funnel,
     pub map: ProcessMap,
     /// Names of the loss reasons the funnel's keys point at, by key.
@@ -485,8 +487,7 @@ impl App {
             .iter()
             .filter(|r| r.period == q.period)
             .map(|r| {
-                let slice: Vec<SliceValue> =
-                    q.by.iter().zip(&r.slice).map(|(d, k)| loaded.label(*d, *k)).collect();
+                let slice: Vec<SliceValue> = q.by.iter().zip(&r.slice).map(|(d, k)| loaded.label(*d, *k)).collect();
                 KpiRow { cell: cell_address(q.period, &slice), cells: cells_of(&r.slice, &r.values, None), slice }
             })
             .collect();
@@ -497,11 +498,8 @@ impl App {
         let base = baseline_period.map(|b| {
             total_of(b).unwrap_or_else(|| q.kpis.iter().map(|_| Value::no_data("no records in this period")).collect())
         });
-        let total = KpiRow {
-            slice: Vec::new(),
-            cell: q.period.to_string(),
-            cells: cells_of(&[], &current, base.as_deref()),
-        };
+        let total =
+            KpiRow { slice: Vec::new(), cell: q.period.to_string(), cells: cells_of(&[], &current, base.as_deref()) };
         Ok(KpiReport {
             currency: loaded.facts.currency,
             period: q.period,
@@ -529,7 +527,8 @@ impl App {
             let (d, v) = part
                 .split_once('=')
                 .ok_or_else(|| AppError::invalid("cell", format!("'{part}' is not dimension=value")))?;
-            let d = Dimension::parse(d).ok_or_else(|| AppError::invalid("cell", format!("'{d}' is not a dimension")))?;
+            let d =
+                Dimension::parse(d).ok_or_else(|| AppError::invalid("cell", format!("'{d}' is not a dimension")))?;
             given.push((d, v.to_string()));
         }
         let by: Vec<Dimension> = if by.is_empty() { given.iter().map(|(d, _)| *d).collect() } else { by.to_vec() };
@@ -622,11 +621,93 @@ impl App {
             pipelines: pipelines.iter().map(|p| (p.id.0, p.name.clone())).collect(),
             from,
             to,
+            stages: loaded.stages,
             funnel,
             map,
             loss_reasons,
             diagnostics,
         })
+    }
+}
+
+/// A value as plain text for CSV: counts and money as they are, ratios as a decimal (8 places);
+/// empty for no data.
+pub fn plain_value(v: &Value) -> String {
+    match v {
+        Value::NoData { .. } => String::new(),
+        Value::Count { count } => count.to_string(),
+        Value::Money { amount } => amount.normalize().to_string(),
+        Value::Ratio { ratio } => ratio
+            .numerator
+            .checked_div(ratio.denominator)
+            .map(|d| d.round_dp(8).normalize().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+fn parts(v: &Value) -> (String, String) {
+    match v {
+        Value::Ratio { ratio } | Value::NoData { ratio: Some(ratio), .. } => {
+            (ratio.numerator.normalize().to_string(), ratio.denominator.normalize().to_string())
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+fn dec(d: Option<Decimal>) -> String {
+    d.map(|d| d.round_dp(8).normalize().to_string()).unwrap_or_default()
+}
+
+impl KpiReport {
+    /// The report as CSV cells: a header and one line per slice × KPI (the total has empty slice
+    /// columns), the same for the API and the CLI.
+    pub fn csv_rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let r = self;
+        let mut header: Vec<String> = r.by.iter().map(|d| d.name().to_string()).collect();
+        header.extend(
+            [
+                "period",
+                "kpi",
+                "value",
+                "numerator",
+                "denominator",
+                "baseline",
+                "difference",
+                "relative",
+                "no_data_reason",
+                "cell",
+            ]
+            .map(String::from),
+        );
+        let mut lines = Vec::new();
+        for row in r.rows.iter().chain(std::iter::once(&r.total)) {
+            for c in &row.cells {
+                let mut line: Vec<String> = if row.slice.is_empty() {
+                    r.by.iter().map(|_| String::new()).collect()
+                } else {
+                    row.slice.iter().map(|s| s.label.clone()).collect()
+                };
+                let (n, d) = parts(&c.value);
+                let reason = match &c.value {
+                    Value::NoData { reason, .. } => reason.to_string(),
+                    _ => String::new(),
+                };
+                line.extend([
+                    r.period.to_string(),
+                    c.kpi.name().to_string(),
+                    plain_value(&c.value),
+                    n,
+                    d,
+                    c.baseline.as_ref().map(plain_value).unwrap_or_default(),
+                    dec(c.difference),
+                    dec(c.relative),
+                    reason,
+                    row.cell.clone(),
+                ]);
+                lines.push(line);
+            }
+        }
+        (header, lines)
     }
 }
 

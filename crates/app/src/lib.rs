@@ -34,6 +34,7 @@ pub use import::{ImportOptions, ImportReport};
 pub use jobs::{ImportJob, JobHandle, JobState};
 pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
+    plain_value,
 };
 pub use ::kpi as kpi_engine;
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
