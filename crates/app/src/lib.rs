@@ -19,6 +19,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use crate::kpi::{
+    DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
+    plain_value,
+};
+pub use ::kpi as kpi_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
@@ -32,11 +37,6 @@ pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use import::{ImportOptions, ImportReport};
 pub use jobs::{ImportJob, JobHandle, JobState};
-pub use crate::kpi::{
-    DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
-    plain_value,
-};
-pub use ::kpi as kpi_engine;
 pub use org::{MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 

@@ -29,12 +29,12 @@ fn bad_query(e: AppError) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct KpiParams {
     /// KPI names, comma-separated: `win_rate,revenue` (see `docs/kpis.md`).
-    pub metric: String,
+    pub metric: Option<String>,
     /// Slicing dimensions, comma-separated: rep (owner), team, region, territory, product_line
     /// (product), source (lead_source), segment. Absent: company totals.
     pub by: Option<String>,
     /// `2017-Q3` (fiscal quarter), `FY2017`, `2017-03`, `2017-W09` or a day `2017-03-05`.
-    pub period: String,
+    pub period: Option<String>,
     /// `previous` (the period before) or `last_year` (the same period last year).
     pub compare: Option<String>,
     /// `json` (default) or `csv`.
@@ -55,7 +55,11 @@ fn request_of(metric: &str, by: Option<&str>, period: &str, compare: Option<&str
 /// carries the reason (never a made-up zero). Each row's `cell` addresses its drill-down.
 #[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams),
     responses((status = 200, description = "The KPI report (JSON) or CSV"), (status = 400, body = ErrorBody)))]
-pub async fn kpis(State(s): State<AppState>, ApiAuth(p): ApiAuth, ApiQuery(q): ApiQuery<KpiParams>) -> ApiResult<Response> {
+pub async fn kpis(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<KpiParams>,
+) -> ApiResult<Response> {
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -64,7 +68,14 @@ pub async fn kpis(State(s): State<AppState>, ApiAuth(p): ApiAuth, ApiQuery(q): A
                 .with_field("format"));
         }
     };
-    let query = request_of(&q.metric, q.by.as_deref(), &q.period, q.compare.as_deref()).parse().map_err(bad_query)?;
+    let query = request_of(
+        q.metric.as_deref().unwrap_or_default(),
+        q.by.as_deref(),
+        q.period.as_deref().unwrap_or_default(),
+        q.compare.as_deref(),
+    )
+    .parse()
+    .map_err(bad_query)?;
     let report = s.app.kpi_table(&p, &query).await.map_err(bad_query)?;
     if csv {
         let (header, lines) = report.csv_rows();
@@ -87,7 +98,11 @@ pub struct DrillParams {
 /// `numerator` for counts and amounts or the numerator side of a ratio, `denominator` the other.
 #[utoipa::path(get, path = "/api/v1/kpis/drill", tag = "kpis", params(DrillParams),
     responses((status = 200, description = "The records behind the cell"), (status = 400, body = ErrorBody)))]
-pub async fn drill(State(s): State<AppState>, ApiAuth(p): ApiAuth, ApiQuery(q): ApiQuery<DrillParams>) -> ApiResult<Response> {
+pub async fn drill(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<DrillParams>,
+) -> ApiResult<Response> {
     let kpi = Kpi::parse(q.metric.trim()).ok_or_else(|| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("'{}' is not a KPI", q.metric)).with_field("metric")
     })?;
@@ -118,7 +133,11 @@ pub fn parse_day(field: &str, v: Option<&str>) -> Result<Option<jiff::civil::Dat
 /// map (transitions with loops, skips and bottlenecks) of one pipeline, from the stage history.
 #[utoipa::path(get, path = "/api/v1/kpis/flow", tag = "kpis", params(FlowParams),
     responses((status = 200, description = "Funnel and process map"), (status = 400, body = ErrorBody)))]
-pub async fn flow(State(s): State<AppState>, ApiAuth(p): ApiAuth, ApiQuery(q): ApiQuery<FlowParams>) -> ApiResult<Response> {
+pub async fn flow(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<FlowParams>,
+) -> ApiResult<Response> {
     let from = parse_day("from", q.from.as_deref()).map_err(bad_query)?;
     let to = parse_day("to", q.to.as_deref()).map_err(bad_query)?;
     let f = s.app.kpi_flow(&p, q.pipeline, from, to).await.map_err(bad_query)?;

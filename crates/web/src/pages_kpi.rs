@@ -139,9 +139,8 @@ pub async fn kpis(
     let mut metrics: Vec<String> =
         pairs.iter().filter(|(k, _)| k == "metric").map(|(_, v)| v.clone()).filter(|v| !v.is_empty()).collect();
     if metrics.is_empty() {
-        metrics = ["revenue", "deals_closed", "win_rate", "open_pipeline", "sales_cycle_length"]
-            .map(String::from)
-            .to_vec();
+        metrics =
+            ["revenue", "deals_closed", "win_rate", "open_pipeline", "sales_cycle_length"].map(String::from).to_vec();
     }
     let by = first(&pairs, "by").unwrap_or("rep").to_string();
     let period = first(&pairs, "period")
@@ -149,8 +148,12 @@ pub async fn kpis(
         .map(str::to_string)
         .unwrap_or_else(|| calendar.period_of(today, model::PeriodKind::Quarter).to_string());
     let compare = first(&pairs, "compare").unwrap_or("previous").to_string();
-    let request =
-        KpiRequest { metrics: metrics.clone(), by: vec![by.clone()], period: period.clone(), compare: Some(compare.clone()) };
+    let request = KpiRequest {
+        metrics: metrics.clone(),
+        by: vec![by.clone()],
+        period: period.clone(),
+        compare: Some(compare.clone()),
+    };
     let mut view = KpisPage {
         kpis: Kpi::ALL
             .iter()
@@ -199,12 +202,21 @@ pub async fn kpis(
         .rows
         .iter()
         .map(|r| RowView {
-            labels: r.slice.iter().map(|s| if s.label.is_empty() { t.t("kpi-not-set") } else { s.label.clone() }).collect(),
+            labels: r
+                .slice
+                .iter()
+                .map(|s| if s.label.is_empty() { t.t("kpi-not-set") } else { s.label.clone() })
+                .collect(),
             cells: r.cells.iter().map(|c| cell_view(&t, c, report.currency, drill(c.kpi, &r.cell))).collect(),
         })
         .collect();
     view.total = Some(RowView {
-        labels: report.by.iter().enumerate().map(|(i, _)| if i == 0 { t.t("kpi-total") } else { String::new() }).collect(),
+        labels: report
+            .by
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 { t.t("kpi-total") } else { String::new() })
+            .collect(),
         cells: report
             .total
             .cells
@@ -368,16 +380,9 @@ fn funnel_svg(t: &Tr, stages: &[FunnelStage], won: u64) -> String {
             esc(&st.name)
         );
         let _ = write!(s, r##"<rect x="{x0:.1}" y="{y}" width="{wa:.1}" height="32" rx="3" fill="#1f6feb"/>"##);
-        let _ = write!(
-            s,
-            r##"<rect x="{:.1}" y="{y}" width="{wp:.1}" height="32" fill="#b7c4d4"/>"##,
-            x0 + wa
-        );
-        let _ = write!(
-            s,
-            r##"<rect x="{:.1}" y="{y}" width="{wl:.1}" height="32" rx="3" fill="#e5534b"/>"##,
-            x0 + wa + wp
-        );
+        let _ = write!(s, r##"<rect x="{:.1}" y="{y}" width="{wp:.1}" height="32" fill="#b7c4d4"/>"##, x0 + wa);
+        let _ =
+            write!(s, r##"<rect x="{:.1}" y="{y}" width="{wl:.1}" height="32" rx="3" fill="#e5534b"/>"##, x0 + wa + wp);
         if w > 50.0 {
             let _ = write!(
                 s,
@@ -389,15 +394,16 @@ fn funnel_svg(t: &Tr, stages: &[FunnelStage], won: u64) -> String {
         }
         let _ = write!(
             s,
-            r##"<text x="{}" y="{}" fill="#1b7f3b">→ {}</text><text x="{}" y="{}" fill="#c62828">✕ {}</text><text x="{}" y="{}" fill="#5d6b7c">⧗ {}</text>"##,
+            r##"<text x="{}" y="{}" fill="#1b7f3b">→ {}</text><text x="{}" y="{}" fill="#c62828">✕ {}</text><text x="{}" y="{}" fill="#5d6b7c">{}: {}</text>"##,
             label_w + bar_w + 16.0,
             y + 14.0,
             esc(&share(t, &st.conversion)),
             label_w + bar_w + 16.0,
             y + 30.0,
             esc(&share(t, &st.drop_off)),
-            label_w + bar_w + 110.0,
+            label_w + bar_w + 100.0,
             y + 22.0,
+            esc(&t.t("kpi-median-days")),
             esc(&days(t, st.median_days))
         );
     }
@@ -507,16 +513,15 @@ pub async fn funnel(State(state): State<AppState>, PageAuth(p): PageAuth, Query(
 /// Where each stage's box goes: forward stages left to right, won and lost on the right, nurture
 /// stages below.
 fn layout(f: &FlowReport) -> Vec<(f64, f64)> {
-    let mut forward: Vec<usize> = (0..f.stages.len())
-        .filter(|&i| f.stages[i].kind == StageKind::Open && !f.stages[i].nurture)
-        .collect();
+    let mut forward: Vec<usize> =
+        (0..f.stages.len()).filter(|&i| f.stages[i].kind == StageKind::Open && !f.stages[i].nurture).collect();
     forward.sort_by_key(|&i| f.stages[i].order);
     let mut pos = vec![(0.0, 0.0); f.stages.len()];
-    let (x0, step, row) = (30.0, 190.0, 170.0);
+    let (x0, step, row) = (30.0, 240.0, 170.0);
     for (k, &i) in forward.iter().enumerate() {
         pos[i] = (x0 + k as f64 * step, row);
     }
-    let right = x0 + forward.len() as f64 * step + 40.0;
+    let right = x0 + forward.len() as f64 * step + 20.0;
     let mut won_y = 60.0;
     let mut lost_y = 290.0;
     let mut nurture_x = x0 + step;
@@ -556,10 +561,12 @@ fn process_svg(t: &Tr, f: &FlowReport) -> String {
         esc(&t.t("kpi-process-title"))
     );
     s.push_str("<defs>");
-    for (id, color) in [("fw", "#1f6feb"), ("won", "#1b7f3b"), ("lost", "#c62828"), ("loop", "#d97706"), ("skip", "#7c3aed")] {
+    for (id, color) in
+        [("fw", "#1f6feb"), ("won", "#1b7f3b"), ("lost", "#c62828"), ("loop", "#d97706"), ("skip", "#7c3aed")]
+    {
         let _ = write!(
             s,
-            r##"<marker id="arrow-{id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>"##
+            r##"<marker id="arrow-{id}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>"##
         );
     }
     s.push_str("</defs>");
@@ -590,12 +597,39 @@ fn process_svg(t: &Tr, f: &FlowReport) -> String {
             Move::LoopBack if (fy - ty).abs() < 1.0 => {
                 let (x1, x2, y) = (fx + bw / 2.0 - 20.0, tx + bw / 2.0 + 20.0, fy + bh);
                 let drop = 30.0 + (x1 - x2).abs() / 8.0;
-                (format!("M{x1},{y} Q{},{} {x2},{y}", (x1 + x2) / 2.0, y + 2.0 * drop), (x1 + x2) / 2.0, y + drop + 12.0)
+                (
+                    format!("M{x1},{y} Q{},{} {x2},{y}", (x1 + x2) / 2.0, y + 2.0 * drop),
+                    (x1 + x2) / 2.0,
+                    y + drop + 12.0,
+                )
+            }
+            Move::Close => {
+                // Down to lost from the box's bottom, up to won from its top, into the target's side.
+                let below = ty > fy;
+                let (x1, y1) = (fx + bw / 2.0 + 20.0, if below { fy + bh } else { fy });
+                let (x2, y2) = (tx, ty + bh / 2.0);
+                (
+                    format!("M{x1},{y1} L{x2},{y2}"),
+                    x1 + (x2 - x1) * 0.12 + 14.0,
+                    y1 + (y2 - y1) * 0.12 + if below { 10.0 } else { -2.0 },
+                )
             }
             _ => {
                 // Between rows: from the nearer edge of each box.
-                let (x1, y1) = if tx > fx + bw { (fx + bw, fy + bh / 2.0) } else if ty > fy { (fx + bw / 2.0, fy + bh) } else { (fx + bw / 2.0, fy) };
-                let (x2, y2) = if tx > fx + bw { (tx, ty + bh / 2.0) } else if ty > fy { (tx + bw / 2.0, ty) } else { (tx + bw / 2.0, ty + bh) };
+                let (x1, y1) = if tx > fx + bw {
+                    (fx + bw, fy + bh / 2.0)
+                } else if ty > fy {
+                    (fx + bw / 2.0, fy + bh)
+                } else {
+                    (fx + bw / 2.0, fy)
+                };
+                let (x2, y2) = if tx > fx + bw {
+                    (tx, ty + bh / 2.0)
+                } else if ty > fy {
+                    (tx + bw / 2.0, ty)
+                } else {
+                    (tx + bw / 2.0, ty + bh)
+                };
                 (format!("M{x1},{y1} L{x2},{y2}"), x1 + (x2 - x1) * 0.35, y1 + (y2 - y1) * 0.35 - 4.0)
             }
         };
@@ -633,7 +667,10 @@ fn process_svg(t: &Tr, f: &FlowReport) -> String {
             esc(&t.t1("kpi-entries", "n", t.int(n.entries as i64))),
             x + bw / 2.0,
             y + 54.0,
-            esc(&format!("{} · {}", days(t, n.median_days), t.t1("kpi-now-in", "n", t.int(n.current as i64))))
+            esc(&match n.median_days {
+                Some(_) => format!("{} · {}", days(t, n.median_days), t.t1("kpi-now-in", "n", t.int(n.current as i64))),
+                None => t.t1("kpi-now-in", "n", t.int(n.current as i64)),
+            })
         );
         if let Some(b) = n.bottleneck {
             let key = match b {
@@ -717,7 +754,9 @@ pub async fn process_map(
             .nodes
             .iter()
             .filter(|n| n.bottleneck.is_some())
-            .map(|n| format!("{}: {} · {}", n.name, days(&t, n.median_days), share(&t, &n.loss_share)))
+            .map(|n| {
+                format!("{}: {} · {} {}", n.name, days(&t, n.median_days), t.t("kpi-lost"), share(&t, &n.loss_share))
+            })
             .collect(),
         shell: sh,
     };
