@@ -724,7 +724,7 @@ pub async fn process_map(
     let f = flow_of(&state, &p, &q).await.or_page(&p)?;
     let name = |i: u16| f.stages.get(i as usize).map(|s| s.name.clone()).unwrap_or_default();
     let mut edges: Vec<&app::kpi_engine::process_map::Edge> = f.map.edges.iter().collect();
-    edges.sort_by(|a, b| b.count.cmp(&a.count));
+    edges.sort_by_key(|e| std::cmp::Reverse(e.count));
     let view = ProcessPage {
         pipelines: f.pipelines.clone(),
         pipeline_id: f.pipeline_id,

@@ -109,13 +109,14 @@ both!(comparisons_and_no_data_are_honest, |t| {
 
 both!(a_rep_sees_only_their_own_numbers, |t| {
     let rep_id = t.user_id(REP).await;
+    let rep_key = json!(rep_id.to_string());
     let mine = kpis(&t, REP, &format!("metric={METRICS}&by=rep&period={PERIOD}")).await;
     let rows = mine["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "only the rep's own row: {rows:?}");
     assert_eq!(rows[0]["slice"][0]["key"], rep_id.to_string());
     // The same figures as the rep's row in the head of operations' company table.
     let all = kpis(&t, HEAD, &format!("metric={METRICS}&by=rep&period={PERIOD}")).await;
-    let theirs = all["rows"].as_array().unwrap().iter().find(|r| r["slice"][0]["key"] == rep_id.to_string()).unwrap();
+    let theirs = all["rows"].as_array().unwrap().iter().find(|r| r["slice"][0]["key"] == rep_key).unwrap();
     assert_eq!(rows[0]["cells"], theirs["cells"]);
     assert_eq!(mine["total"]["cells"], rows[0]["cells"], "the rep's total is the rep's row");
 
@@ -133,7 +134,7 @@ both!(a_rep_sees_only_their_own_numbers, |t| {
         assert_eq!(o.status, StatusCode::OK, "the rep may open every record behind the number");
         assert_eq!(o.json()["owner_id"], rep_id);
     }
-    let other = all["rows"].as_array().unwrap().iter().find(|r| r["slice"][0]["key"] != rep_id.to_string()).unwrap();
+    let other = all["rows"].as_array().unwrap().iter().find(|r| r["slice"][0]["key"] != rep_key).unwrap();
     let other_cell = other["cell"].as_str().unwrap();
     let r = t.get(&format!("/api/v1/kpis/drill?metric=deals_closed&cell={}", web_encode(other_cell)), &s).await;
     assert_eq!(r.status, StatusCode::OK);
