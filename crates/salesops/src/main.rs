@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod bench;
+mod kpi;
 
 /// `println!` that ignores a closed stdout (`salesops … | head` must not panic).
 macro_rules! say {
@@ -155,6 +156,9 @@ enum Command {
         #[arg(long = "as")]
         as_user: Option<String>,
     },
+    /// KPIs as the user named by --as sees them, e.g.
+    /// `salesops kpi --metric win_rate --by owner --period 2017-Q3 --format json|csv|table`.
+    Kpi(kpi::KpiArgs),
     /// Administer users from the command line (e.g. the first administrator).
     User {
         #[command(subcommand)]
@@ -444,6 +448,7 @@ async fn run() -> Result<()> {
             }
             Ok(())
         }
+        Command::Kpi(args) => kpi::run(args).await,
         Command::Bench { command: BenchCommand::Import { database_url, rows, reimport } } => {
             bench_import(&database_url, rows, reimport, cli.json).await
         }

@@ -16,6 +16,7 @@ mod commerce;
 mod crm;
 mod import;
 mod jobs;
+mod kpi;
 mod org;
 pub(crate) mod records;
 mod search;
@@ -44,6 +45,7 @@ pub use import::{
     OpportunityExport,
 };
 pub use jobs::ImportJobRow;
+pub use kpi::{KpiLead, KpiOpportunity};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};

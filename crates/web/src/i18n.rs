@@ -175,6 +175,24 @@ mod tests {
         for s in ["running", "failed", "interrupted"] {
             used.insert(format!("import-job-{s}"));
         }
+        for k in app::kpi_engine::Kpi::ALL {
+            used.insert(format!("kpi-{}", k.name().replace('_', "-")));
+        }
+        for d in app::kpi_engine::Dimension::ALL {
+            used.insert(format!("kpi-by-{}", d.name().replace('_', "-")));
+        }
+        for m in 1..=12 {
+            used.insert(format!("kpi-month-{m}"));
+        }
+        for r in ["opportunity", "activity", "lead", "quote", "order", "quota", "data-entry"] {
+            used.insert(format!("kpi-record-{r}"));
+        }
+        for m in ["forward", "skip", "loop-back", "re-entry", "close", "reopen"] {
+            used.insert(format!("kpi-move-{m}"));
+        }
+        for b in ["slow", "leaky", "slow-leaky"] {
+            used.insert(format!("kpi-bottleneck-{b}"));
+        }
         let missing: Vec<_> = used.difference(&en).collect();
         assert!(missing.is_empty(), "used but not defined in en: {missing:?}");
     }

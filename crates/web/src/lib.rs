@@ -5,6 +5,7 @@
 mod api;
 mod api_commerce;
 mod api_crm;
+mod api_kpi;
 mod auth;
 mod error;
 mod extract;
@@ -15,6 +16,7 @@ mod pages_admin;
 mod pages_commerce;
 mod pages_crm;
 mod pages_import;
+mod pages_kpi;
 
 use std::sync::Arc;
 
@@ -75,10 +77,11 @@ impl AppState {
         api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
+        api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"))
 )]
 pub struct ApiDoc;
 
@@ -257,6 +260,10 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", get(api_commerce::orders))
         .route("/orders/{id}", get(api_commerce::order))
         .route("/orders/{id}/steps", post(api_commerce::order_step))
+        .route("/kpis", get(api_kpi::kpis))
+        .route("/kpis/drill", get(api_kpi::drill))
+        .route("/kpis/flow", get(api_kpi::flow))
+        .route("/settings/fiscal-calendar", axum::routing::put(api_kpi::fiscal_calendar_set))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -273,6 +280,11 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities/{id}/lines", post(pages_commerce::lines_save))
         .route("/opportunities/{id}/quotes", post(pages_commerce::quote_create))
         .route("/opportunities/{id}/order", post(pages_commerce::order_create))
+        .route("/kpis", get(pages_kpi::kpis))
+        .route("/kpis/drill", get(pages_kpi::drill))
+        .route("/kpis/fiscal-calendar", post(pages_kpi::fiscal_calendar))
+        .route("/funnel", get(pages_kpi::funnel))
+        .route("/process-map", get(pages_kpi::process_map))
         .route("/quotes", get(pages_commerce::quotes))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))

@@ -11,6 +11,7 @@ mod commerce;
 mod crm;
 mod helpers;
 mod import;
+mod kpi;
 mod lists;
 mod ops;
 mod visibility;
