@@ -89,6 +89,24 @@ pub enum Source {
 }
 
 impl Kpi {
+    /// True when a fall is an improvement (shorter cycles, fewer cancellations), so a report
+    /// colours a change by whether it is good, not by its sign.
+    pub fn lower_is_better(self) -> bool {
+        matches!(
+            self,
+            Kpi::DealsLost
+                | Kpi::SalesCycleLength
+                | Kpi::LeadFollowUpTime
+                | Kpi::VisitsPerSale
+                | Kpi::QuoteResponseTime
+                | Kpi::CancelRate
+                | Kpi::PreInstallationCancellation
+                | Kpi::Churn
+                | Kpi::OnboardingTime
+                | Kpi::TicketResolutionTime
+        )
+    }
+
     pub const ALL: [Kpi; 35] = [
         Kpi::OpportunitiesCreated,
         Kpi::DealsClosed,

@@ -57,7 +57,8 @@ pub struct CellView {
     text: Option<String>,
     no_data: Option<String>,
     link: String,
-    /// "▲ +12.0 %" etc.; `up` says whether it went up.
+    /// "▲ +12.0 %" etc.; `up` says whether the change is good (a rise, or a fall of a KPI where
+    /// lower is better, such as the sales cycle).
     change: Option<String>,
     up: bool,
     baseline: Option<String>,
@@ -112,7 +113,7 @@ fn cell_view(t: &Tr, c: &KpiCell, currency: model::Currency, link: String) -> Ce
                 (_, None) => format_value(t, c.kpi, &Value::Money { amount: d }, currency).unwrap_or_default(),
             };
             let sign = if d > Decimal::ZERO && !amount.starts_with('-') { "+" } else { "" };
-            (Some(format!("{arrow} {sign}{amount}")), d > Decimal::ZERO)
+            (Some(format!("{arrow} {sign}{amount}")), (d > Decimal::ZERO) != c.kpi.lower_is_better())
         }
         (Some(_), _) => (Some("= 0".into()), true),
         _ => (None, false),
