@@ -123,7 +123,8 @@ pub fn simulate_period(
     let scale = amounts.iter().map(Decimal::scale).max().unwrap_or(0).min(10);
     let mut certain: i128 = 0;
     let mut thresholds = Vec::new();
-    let mut units = Vec::new();
+    let mut units: Vec<i64> = Vec::new();
+    let mut huge: Vec<(u32, i128)> = Vec::new();
     for ((&amount, &p), &close) in amounts.iter().zip(win_probabilities).zip(expected_closes) {
         let value = to_units(amount.max(Decimal::ZERO), scale);
         let chance = (p.clamp(0.0, 1.0) * slippage.probability_in_period(close, as_of, period)).clamp(0.0, 1.0);
@@ -131,9 +132,15 @@ pub fn simulate_period(
         if chance >= 1.0 || threshold >= 4_294_967_296.0 {
             certain += value;
         } else if threshold >= 1.0 && value != 0 {
-            // In (0, 2^32): fits a u32 exactly.
+            // In [1, 2^32): fits a u32 exactly.
             #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked range")]
-            thresholds.push(threshold as u32);
+            let threshold = threshold as u32;
+            let Ok(value) = i64::try_from(value) else {
+                // Beyond 2^63 smallest units: kept exact on a slower path.
+                huge.push((threshold, value));
+                continue;
+            };
+            thresholds.push(threshold);
             units.push(value);
         }
     }
@@ -143,16 +150,19 @@ pub fn simulate_period(
     let chunk = simulations.div_ceil(threads);
     std::thread::scope(|scope| {
         for (c, part) in totals.chunks_mut(chunk).enumerate() {
-            let (thresholds, units) = (&thresholds, &units);
+            let (thresholds, units, huge) = (&thresholds, &units, &huge);
             scope.spawn(move || {
                 for (k, total) in part.iter_mut().enumerate() {
                     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
                     rng.set_stream((c * chunk + k) as u64);
+                    // Branch-free: the outcomes are random, so a branch would mispredict half
+                    // the time. Each amount is below 2^63 and there are fewer than 2^64 of them.
                     let mut sum = certain;
                     for (&t, &u) in thresholds.iter().zip(units) {
-                        if rng.next_u32() < t {
-                            sum += u;
-                        }
+                        sum += i128::from(u) * i128::from(rng.next_u32() < t);
+                    }
+                    for &(t, u) in huge {
+                        sum += u * i128::from(rng.next_u32() < t);
                     }
                     *total = sum;
                 }
