@@ -40,7 +40,7 @@ fn main() {
     let options = ForecastOptions {
         method: Method::Learned,
         learning: LearningOptions::default(),
-        simulation: SimulationOptions { simulations, seed: 7, threads },
+        simulation: SimulationOptions { simulations, seed: 7, threads, spread: 0.0 },
     };
     let started = Instant::now();
     let (result, diagnostics) = forecast(&open, &history, as_of, quarter, &options);
@@ -113,8 +113,9 @@ fn main() {
         let options = BacktestOptions {
             segmentation,
             training_share: 0.5,
+            spreads: vec![0.0, 0.25, 0.5, 0.75, 1.0],
             forecast: ForecastOptions {
-                simulation: SimulationOptions { simulations: 2_000, seed: 1, threads },
+                simulation: SimulationOptions { simulations: 2_000, seed: 1, threads, spread: 0.0 },
                 ..ForecastOptions::default()
             },
         };
@@ -126,7 +127,7 @@ fn main() {
         );
         for (name, s) in [("stage-weighted", &report.stage_weighted), ("learned", &report.learned)] {
             println!(
-                "  all {name:>14}: mean |P50 - actual| {}, bias {}, relative {:.1}%, inside P10-P90 {:.0}%",
+                "  all, no spread, {name:>14}: mean |P50 - actual| {}, bias {}, relative {:.1}%, inside P10-P90 {:.0}%",
                 s.mean_absolute_error,
                 s.bias,
                 100.0 * s.relative_error,
@@ -135,9 +136,10 @@ fn main() {
         }
         for s in &report.segments {
             println!(
-                "  {:>9}: chose {} (training error {} vs {}); test error {}, bias {}, relative {:.1}%, inside {:.0}%",
+                "  {:>9}: chose {} with spread {} (training error {} vs {}); test error {}, bias {}, relative {:.1}%, inside {:.0}%",
                 s.segment,
                 s.chosen,
+                s.spread,
                 s.training_stage_weighted.mean_absolute_error,
                 s.training_learned.mean_absolute_error,
                 s.test.mean_absolute_error,

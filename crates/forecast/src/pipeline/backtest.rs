@@ -1,5 +1,6 @@
 //! Back-tests (F4): replay as-of snapshots, score the P50 and the P10–P90 coverage against what
-//! actually closed, and choose stage-weighted or learned per segment on the training snapshots.
+//! actually closed, and choose per segment, on the training snapshots, stage-weighted or learned
+//! (lower P50 error) and the spread of the common shift (P10–P90 coverage closest to 80%).
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,8 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 use super::{
-    ClosedOutcome, Diagnostic, ForecastOptions, Method, OpenOpportunity, Period, SimulatedRange, SlippageModel,
-    WinModel, clean_open, fit_win_model, simulate_period,
+    ClosedOutcome, Diagnostic, ForecastOptions, Method, OpenOpportunity, Period, SimulatedRange, SimulationOptions,
+    SlippageModel, WinModel, clean_open, fit_win_model, simulate_period,
 };
 
 /// What the pipeline looked like on one as-of date, and what then happened.
@@ -59,13 +60,22 @@ pub struct BacktestOptions {
     pub segmentation: Segmentation,
     /// Share of the snapshots (earliest first) used to choose the method; the rest score it.
     pub training_share: f64,
-    /// Forecast settings (its `method` is ignored: both methods are run).
+    /// Forecast settings (its `method` and `simulation.spread` are ignored: both methods and
+    /// every spread in `spreads` are run).
     pub forecast: ForecastOptions,
+    /// Candidate spreads ([`super::SimulationOptions::spread`]); per segment the one whose
+    /// training coverage of P10–P90 is closest to the nominal 80% is chosen. Include 0.
+    pub spreads: Vec<f64>,
 }
 
 impl Default for BacktestOptions {
     fn default() -> Self {
-        Self { segmentation: Segmentation::Total, training_share: 0.5, forecast: ForecastOptions::default() }
+        Self {
+            segmentation: Segmentation::Total,
+            training_share: 0.5,
+            forecast: ForecastOptions::default(),
+            spreads: vec![0.0, 0.25, 0.5, 1.0],
+        }
     }
 }
 
@@ -78,6 +88,8 @@ pub struct BacktestRow {
     pub segment: String,
     /// Method forecast with.
     pub method: Method,
+    /// Spread of the common log-odds shift simulated.
+    pub spread: f64,
     /// Whether the snapshot is in the training part.
     pub training: bool,
     /// The simulated range.
@@ -115,13 +127,15 @@ pub struct SegmentChoice {
     /// Segment key.
     pub segment: String,
     /// The method with the lower mean absolute P50 error on the training snapshots (ties and
-    /// empty training go to the stage weights).
+    /// empty training go to the stage weights), compared without spread.
     pub chosen: Method,
-    /// Stage-weighted on the training snapshots.
+    /// The spread whose training P10–P90 coverage with the chosen method is closest to 80%.
+    pub spread: f64,
+    /// Stage-weighted on the training snapshots, without spread.
     pub training_stage_weighted: ErrorSummary,
-    /// Learned on the training snapshots.
+    /// Learned on the training snapshots, without spread.
     pub training_learned: ErrorSummary,
-    /// The chosen method on the later (test) snapshots.
+    /// The chosen method and spread on the later (test) snapshots.
     pub test: ErrorSummary,
 }
 
@@ -132,9 +146,9 @@ pub struct BacktestReport {
     pub rows: Vec<BacktestRow>,
     /// Per segment: the choice and its test score.
     pub segments: Vec<SegmentChoice>,
-    /// Stage-weighted over all snapshots and segments.
+    /// Stage-weighted over all snapshots and segments, without spread.
     pub stage_weighted: ErrorSummary,
-    /// Learned over all snapshots and segments.
+    /// Learned over all snapshots and segments, without spread.
     pub learned: ErrorSummary,
 }
 
@@ -147,6 +161,10 @@ pub fn backtest(snapshots: &[BacktestSnapshot], options: &BacktestOptions) -> (B
     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "share of a count")]
     let training_count = (options.training_share.clamp(0.0, 1.0) * order.len() as f64).round() as usize;
 
+    let mut spreads: Vec<f64> = options.spreads.iter().copied().filter(|s| s.is_finite() && *s >= 0.0).collect();
+    if !spreads.contains(&0.0) {
+        spreads.insert(0, 0.0);
+    }
     let mut rows = Vec::new();
     for (index, snapshot) in order.iter().enumerate() {
         let mut found = Vec::new();
@@ -169,15 +187,19 @@ pub fn backtest(snapshots: &[BacktestSnapshot], options: &BacktestOptions) -> (B
         }
         for (segment, (deals, actual)) in segments {
             for (method, model) in [(Method::StageWeighted, &WinModel::StageWeights), (Method::Learned, &learned)] {
-                let range = simulate_deals(&deals, model, &slippage, snapshot.as_of, snapshot.period, options);
-                rows.push(BacktestRow {
-                    as_of: snapshot.as_of,
-                    segment: segment.clone(),
-                    method,
-                    training: index < training_count,
-                    range,
-                    actual,
-                });
+                for &spread in &spreads {
+                    let simulation = SimulationOptions { spread, ..options.forecast.simulation.clone() };
+                    let range = simulate_deals(&deals, model, &slippage, snapshot, &simulation);
+                    rows.push(BacktestRow {
+                        as_of: snapshot.as_of,
+                        segment: segment.clone(),
+                        method,
+                        spread,
+                        training: index < training_count,
+                        range,
+                        actual,
+                    });
+                }
             }
         }
     }
@@ -190,11 +212,13 @@ pub fn backtest(snapshots: &[BacktestSnapshot], options: &BacktestOptions) -> (B
     };
     let mut segments = Vec::new();
     for segment in keys {
-        let pick = |method: Method, training: bool| -> Vec<&BacktestRow> {
-            rows.iter().filter(|r| r.segment == segment && r.method == method && r.training == training).collect()
+        let pick = |method: Method, spread: f64, training: bool| -> Vec<&BacktestRow> {
+            rows.iter()
+                .filter(|r| r.segment == segment && r.method == method && r.spread == spread && r.training == training)
+                .collect()
         };
-        let training_stage_weighted = summarise(&pick(Method::StageWeighted, true));
-        let training_learned = summarise(&pick(Method::Learned, true));
+        let training_stage_weighted = summarise(&pick(Method::StageWeighted, 0.0, true));
+        let training_learned = summarise(&pick(Method::Learned, 0.0, true));
         let chosen = if training_stage_weighted.count == 0 {
             diagnostics.push(Diagnostic::NoTrainingSnapshots { segment: segment.clone() });
             Method::StageWeighted
@@ -203,10 +227,20 @@ pub fn backtest(snapshots: &[BacktestSnapshot], options: &BacktestOptions) -> (B
         } else {
             Method::StageWeighted
         };
-        let test = summarise(&pick(chosen, false));
-        segments.push(SegmentChoice { segment, chosen, training_stage_weighted, training_learned, test });
+        let mut spread = 0.0;
+        let mut best = f64::INFINITY;
+        for &candidate in &spreads {
+            let miss = (summarise(&pick(chosen, candidate, true)).coverage - 0.8).abs();
+            if miss < best - 1e-12 {
+                best = miss;
+                spread = candidate;
+            }
+        }
+        let test = summarise(&pick(chosen, spread, false));
+        segments.push(SegmentChoice { segment, chosen, spread, training_stage_weighted, training_learned, test });
     }
-    let of = |method: Method| summarise(&rows.iter().filter(|r| r.method == method).collect::<Vec<_>>());
+    let of =
+        |method: Method| summarise(&rows.iter().filter(|r| r.method == method && r.spread == 0.0).collect::<Vec<_>>());
     let report =
         BacktestReport { stage_weighted: of(Method::StageWeighted), learned: of(Method::Learned), segments, rows };
     (report, diagnostics)
@@ -216,14 +250,13 @@ fn simulate_deals(
     deals: &[&OpenOpportunity],
     model: &WinModel,
     slippage: &SlippageModel,
-    as_of: Date,
-    period: Period,
-    options: &BacktestOptions,
+    snapshot: &BacktestSnapshot,
+    simulation: &SimulationOptions,
 ) -> SimulatedRange {
     let amounts: Vec<Decimal> = deals.iter().map(|o| o.amount).collect();
     let probabilities: Vec<f64> = deals.iter().map(|o| model.win_probability(o)).collect();
     let closes: Vec<Date> = deals.iter().map(|o| o.expected_close).collect();
-    simulate_period(&amounts, &probabilities, &closes, slippage, as_of, period, &options.forecast.simulation)
+    simulate_period(&amounts, &probabilities, &closes, slippage, snapshot.as_of, snapshot.period, simulation)
 }
 
 fn summarise(rows: &[&BacktestRow]) -> ErrorSummary {

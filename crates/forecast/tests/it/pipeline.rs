@@ -52,7 +52,7 @@ fn first_quarter() -> Period {
 fn stage_only(simulations: usize, seed: u64) -> ForecastOptions {
     ForecastOptions {
         method: Method::StageWeighted,
-        simulation: SimulationOptions { simulations, seed, threads: 2 },
+        simulation: SimulationOptions { simulations, seed, threads: 2, spread: 0.0 },
         ..ForecastOptions::default()
     }
 }
@@ -235,7 +235,7 @@ fn learned_method_uses_the_learned_probabilities() {
     let history = miscalibrated_history(200);
     let open = deals("L  1000  Late  0.5  2026-01-20  rep0  core  web  40  10");
     let options = ForecastOptions {
-        simulation: SimulationOptions { simulations: 2_000, seed: 3, threads: 2 },
+        simulation: SimulationOptions { simulations: 2_000, seed: 3, threads: 2, spread: 0.0 },
         ..Default::default()
     };
     let (result, _) = forecast(&open, &history, date(2026, 1, 2), january(), &options);
@@ -269,8 +269,9 @@ fn certain_snapshots() -> Vec<BacktestSnapshot> {
 fn backtest_of_certain_deals_has_no_error() {
     let options = BacktestOptions {
         segmentation: Segmentation::Owner,
+        spreads: vec![0.0],
         forecast: ForecastOptions {
-            simulation: SimulationOptions { simulations: 50, seed: 1, threads: 1 },
+            simulation: SimulationOptions { simulations: 50, seed: 1, threads: 1, spread: 0.0 },
             ..Default::default()
         },
         ..BacktestOptions::default()
@@ -296,17 +297,39 @@ fn backtest_reports_bias_when_the_pipeline_misses_new_business() {
     snapshots[3].actual_won.push(ClosedOutcome { as_seen: surprise, won: true, closed_on: date(2026, 4, 25) });
     let options = BacktestOptions {
         forecast: ForecastOptions {
-            simulation: SimulationOptions { simulations: 50, seed: 1, threads: 1 },
+            simulation: SimulationOptions { simulations: 50, seed: 1, threads: 1, spread: 0.0 },
             ..Default::default()
         },
         ..BacktestOptions::default()
     };
     let (report, _) = backtest(&snapshots, &options);
+    // 4 snapshots × 2 methods × 4 spreads; certain deals ignore the spread.
+    assert_eq!(report.rows.len(), 32);
     let total = &report.segments[0];
     assert_eq!(total.segment, "total");
     assert_eq!(total.test.mean_absolute_error, dec("25"));
     assert_eq!(total.test.bias, dec("-25"));
     assert_eq!(total.test.coverage, 0.5);
+}
+
+#[test]
+fn a_common_shift_widens_the_range_but_not_certain_outcomes() {
+    let open: Vec<OpenOpportunity> = (0..200)
+        .map(|i| deals(&format!("O{i}  1000  Propose  0.4  2026-01-15  ann  core  web  30  10")).remove(0))
+        .chain(deals("C  5000  Commit  1  2026-01-20  ann  core  web  30  10"))
+        .collect();
+    let width = |spread| {
+        let mut options = stage_only(2_000, 5);
+        options.simulation.spread = spread;
+        let range = forecast(&open, &[], date(2026, 1, 2), january(), &options).0.range;
+        assert!(range.p10 >= dec("5000"), "{range:?}");
+        range.p90 - range.p10
+    };
+    let independent = width(0.0);
+    let shifted = width(1.0);
+    // Independent: 200 × Bernoulli(0.4) has sd ~ 6.9 wins, P10-P90 ~ 17.7 wins of 1000.
+    assert!(independent > dec("12000") && independent < dec("24000"), "{independent}");
+    assert!(shifted > independent * dec("3"), "{shifted} vs {independent}");
 }
 
 proptest! {
@@ -317,11 +340,12 @@ proptest! {
         probabilities in prop::collection::vec(0.0_f64..=1.0, 30),
         offsets in prop::collection::vec(-40_i64..80, 30),
         seed in any::<u64>(),
+        spread in prop_oneof![Just(0.0), 0.0_f64..2.0],
     ) {
         let amounts: Vec<Decimal> = cents.iter().map(|c| Decimal::new(*c, 2)).collect();
         let closes: Vec<Date> = offsets[..amounts.len()].iter().map(|d| date(2026, 1, 1).saturating_add(jiff::Span::new().days(*d))).collect();
         let slips = SlippageModel::from_slips(vec![-5, 0, 0, 10, 30]);
-        let options = SimulationOptions { simulations: 100, seed, threads: 2 };
+        let options = SimulationOptions { simulations: 100, seed, threads: 2, spread };
         let range = simulate_period(&amounts, &probabilities[..amounts.len()], &closes, &slips, date(2026, 1, 1), january(), &options);
         prop_assert!(range.p10 <= range.p50 && range.p50 <= range.p90);
         prop_assert!(range.p10 >= Decimal::ZERO);
