@@ -1,10 +1,11 @@
 //! Integration tests of the forecast crate: known answers, invariants, degenerate input and an
-//! M3 subset smoke test.
+//! M3 subset smoke test, and the pipeline forecast.
 
 mod degenerate;
 mod invariants;
 mod known_answers;
 mod m3_subset;
+mod pipeline;
 
 use forecast::series::{MethodChoice, Options};
 
