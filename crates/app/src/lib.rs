@@ -7,6 +7,7 @@
 
 mod auth;
 mod commerce;
+mod comp;
 mod crm;
 mod demo_load;
 mod error;
@@ -23,6 +24,7 @@ pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
     QuoteStatusInput, decimal,
 };
+pub use comp::{PlansView, RunOutcome, bookings_to_transactions, explanation_json, parse_period};
 pub use crm::{
     ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MethodologyInput, MoveInput, OpportunityDetail,
     ScoreInput, default_forecast, missing_exit_fields,
