@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use ::comp as comp_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
