@@ -270,6 +270,72 @@ fn latest_runs(runs: &[store::RunRow]) -> Vec<i64> {
         .collect()
 }
 
+/// The demo company's plan text: the example of docs/comp-plans.md cut down to booking, in
+/// EUR (deals in other currencies are converted with the dated rates), in force from the first
+/// of January of last year so that a year of history can be modelled.
+pub fn demo_plan_text(year: i16) -> String {
+    format!(
+        r#"[plan]
+id = "ae"
+name = "Account executive"
+version = 1
+effective_from = {year}-01-01
+currency = "EUR"
+earning_event = "booking"
+quota = "40000"
+
+[[component]]
+id = "quota"
+kind = "tiered"
+tiers = [
+  {{ from = "0%", rate = "5%" }},
+  {{ from = "100%", rate = "8%" }},
+]
+accelerator = {{ above = "120%", factor = "1.5" }}
+cap_per_line = "5000"
+
+[[component]]
+id = "services"
+kind = "percentage"
+product_lines = ["Services"]
+rate = "2%"
+
+[[component]]
+id = "integration-spif"
+kind = "spif"
+products = ["SW-INT"]
+amount = "100"
+per = "transaction"
+"#
+    )
+}
+
+/// Stores the demo plan and assigns it to every sales rep of the demo company.
+pub(crate) async fn demo_plan(
+    store: &store::Store,
+    company: &demo::Company,
+    today: Date,
+    now: jiff::Timestamp,
+) -> Result<(), AppError> {
+    let year = today.year() - 1;
+    let text = demo_plan_text(year);
+    let plan = Plan::parse(&text).map_err(|e| AppError::Internal(format!("demo plan: {e}")))?;
+    let ctx = store::AuditContext::system(now);
+    let v = NewPlanVersion {
+        plan_key: plan.id.to_string(),
+        version: i64::from(plan.version),
+        name: plan.name.clone(),
+        effective_from: plan.effective_from,
+        effective_to: plan.effective_to,
+        body: text,
+    };
+    store.comp_plan_create(&ctx, &v).await?;
+    for u in company.users.iter().filter(|u| u.role == Role::SalesRep && u.active) {
+        store.comp_assign(&ctx, &plan.id, u.id.0, plan.effective_from, None).await?;
+    }
+    Ok(())
+}
+
 impl App {
     /// The statement viewer: roles that see all records but do not read payouts see their own.
     async fn payout_viewer(&self, p: &Principal) -> Result<Viewer, AppError> {
@@ -598,5 +664,59 @@ impl App {
             comp::what_if(&plan, &Payee::new(UserId(me)), credits, &period, &PayeeState::default(), &fx, &hypothetical)
                 .map_err(|e| AppError::Refused(e.to_string()))?;
         Ok((w, plan))
+    }
+
+    /// Plan modelling: `draft` (plan text) against the current plan of the same id (or, when
+    /// there is none, the plan assigned to most payees) over the stored won opportunities of the
+    /// months `from` to `to`, for the payees of the current plan (Finance, administrators).
+    pub async fn comp_simulate(
+        &self,
+        p: &Principal,
+        draft: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(comp::PlanModel, Vec<String>), AppError> {
+        require_runner(p)?;
+        let draft = Plan::parse(draft).map_err(|e| AppError::invalid("text", e.to_string()))?;
+        let (first, last) = (parse_period(from)?, parse_period(to)?);
+        if last.start < first.start {
+            return Err(AppError::invalid("to", "ends before it starts"));
+        }
+        let mut periods = vec![first.clone()];
+        while periods.last().is_some_and(|p| p.start < last.start) {
+            let next = next_period(periods.last().unwrap_or(&first))?;
+            periods.push(next);
+        }
+        let versions = self.store.comp_plan_versions().await?;
+        let assignments = self.store.comp_assignments(None).await?;
+        let key = if versions.iter().any(|v| v.plan_key == *draft.id) {
+            draft.id.to_string()
+        } else {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for a in &assignments {
+                *counts.entry(a.plan_key.as_str()).or_default() += 1;
+            }
+            counts
+                .into_iter()
+                .max_by_key(|(_, n)| *n)
+                .map(|(k, _)| k.to_string())
+                .ok_or_else(|| AppError::Refused("no plan is assigned to anybody yet".into()))?
+        };
+        let current = version_in_force(&versions, &key, &last)
+            .or_else(|| version_in_force(&versions, &key, &first))
+            .ok_or_else(|| AppError::Refused(format!("plan '{key}' has no version in force from {from} to {to}")))?;
+        let current = Plan::parse(&current.body).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut ids = BTreeSet::new();
+        let payees: Vec<Payee> = assignments
+            .iter()
+            .filter(|a| a.plan_key == key && ids.insert(a.payee_id))
+            .map(|a| Payee::new(UserId(a.payee_id)))
+            .collect();
+        let bookings = self.store.comp_bookings(first.start, last.end).await?;
+        let transactions = bookings_to_transactions(&bookings)?;
+        let fx = self.store.fx_table().await?;
+        let (book, _) = comp::allocate_credits(&transactions, &Hierarchy::default());
+        let (model, notes) = comp::model_plan(&draft, &current, &payees, &book, &periods, &fx, 2);
+        Ok((model, notes.iter().map(ToString::to_string).collect()))
     }
 }

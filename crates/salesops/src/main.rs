@@ -19,6 +19,8 @@ macro_rules! say {
     }};
 }
 
+mod comp;
+
 /// mimalloc instead of glibc malloc: under load a fifth of the server's time went to malloc,
 /// free and heap consolidation (SQLite rows are copied value by value).
 #[global_allocator]
@@ -154,6 +156,11 @@ enum Command {
         /// Act as this user (what they may see is exported; default: the first administrator)
         #[arg(long = "as")]
         as_user: Option<String>,
+    },
+    /// Incentive compensation: calculate a month, print a statement, model a draft plan.
+    Comp {
+        #[command(subcommand)]
+        command: comp::CompCommand,
     },
     /// Administer users from the command line (e.g. the first administrator).
     User {
@@ -399,6 +406,7 @@ async fn run() -> Result<()> {
             let limits = BenchLimits { concurrency, requests, max_seconds, max_connections, only };
             bench_http(&database_url, scale, seed, &limits, cli.json).await
         }
+        Command::Comp { command } => comp::run(command, cli.json).await,
         Command::Export { entity, file, database_url, as_user } => {
             let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("entity: {}", e.reason))?;
             let store = open(&database_url, 2).await?;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::{ADMIN, FINANCE, MANAGER, REP, TestApp, both};
 
-/// The demo company's plan: 5% up to quota, 8% above, x1.5 above 120%, plus 2% on services.
+/// A plan for the error checks: 5% up to quota, 8% above, x1.5 above 120%, plus 2% on services.
 const PLAN: &str = r#"[plan]
 id = "ae-2026"
 name = "Account executive 2026"
@@ -43,21 +43,27 @@ fn dec(v: &serde_json::Value) -> Decimal {
     v.as_str().unwrap_or_else(|| panic!("decimal text, got {v}")).parse().unwrap()
 }
 
-/// Stores the plan and assigns it to every sales rep; returns the reps' ids.
-async fn plan_for_every_rep(t: &TestApp, text: &str) -> Vec<i64> {
+/// The demo company's plan (assigned to every sales rep by the demo loader): its text and
+/// the reps' ids.
+async fn demo_plan(t: &TestApp) -> (String, Vec<i64>) {
     let admin = t.session(ADMIN).await;
-    let r = t.send("POST", "/api/v1/comp/plans", &admin, Some(json!({ "text": text }))).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let plans = t.get("/api/v1/comp/plans", &admin).await.json();
+    let text = plans["versions"][0]["text"].as_str().unwrap().to_string();
     let users = t.get("/api/v1/users?role=sales_rep&limit=500", &admin).await.json();
-    let reps: Vec<i64> = users["items"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+    let mut reps: Vec<i64> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["active"] != false)
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    reps.sort_unstable();
+    let mut assigned: Vec<i64> =
+        plans["assignments"].as_array().unwrap().iter().map(|a| a["payee_id"].as_i64().unwrap()).collect();
+    assigned.sort_unstable();
+    assert_eq!(assigned, reps, "the demo assigns its plan to every rep");
     assert!(reps.len() >= 2, "the small demo has several reps");
-    let key = comp::Plan::parse(text).unwrap().id.to_string();
-    for id in &reps {
-        let body = json!({"plan": key, "payee_id": id, "starts_on": "2026-01-01"});
-        let r = t.send("POST", "/api/v1/comp/assignments", &admin, Some(body)).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    }
-    reps
+    (text, reps)
 }
 
 /// The engine run directly over the stored won opportunities: payable per payee.
@@ -100,7 +106,11 @@ both!(plan_text_errors_name_line_and_column_in_the_api_and_the_page, |t| {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("line {line}, column ")), "{}", page.body);
     assert!(page.body.contains("Account executive 2026"), "the pasted text stays in the form");
-    assert_eq!(t.get("/api/v1/comp/plans", &admin).await.json()["versions"], json!([]));
+    assert_eq!(
+        t.get("/api/v1/comp/plans", &admin).await.json()["versions"].as_array().unwrap().len(),
+        1,
+        "only the demo's"
+    );
 
     // A rep may not add plans; the same version twice is a conflict.
     let rep = t.session(REP).await;
@@ -113,7 +123,7 @@ both!(plan_text_errors_name_line_and_column_in_the_api_and_the_page, |t| {
 });
 
 both!(a_run_on_the_demo_equals_the_engine_and_reps_see_only_their_own, |t| {
-    let reps = plan_for_every_rep(&t, PLAN).await;
+    let (plan, reps) = demo_plan(&t).await;
     let rep = t.session(REP).await;
     let me = t.user_id(REP).await;
     let other = *reps.iter().find(|id| **id != me).unwrap();
@@ -121,7 +131,7 @@ both!(a_run_on_the_demo_equals_the_engine_and_reps_see_only_their_own, |t| {
     // The rep reads the plan and accepts it; acceptance is recorded once, and audited.
     let plans = t.get("/api/v1/comp/plans", &rep).await.json();
     let version = plans["versions"][0]["id"].as_i64().unwrap();
-    assert_eq!(plans["versions"][0]["text"], PLAN);
+    assert_eq!(plans["versions"][0]["text"], plan);
     let r = t.send("POST", &format!("/api/v1/comp/plans/{version}/accept"), &rep, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let page = t.get("/comp/plans", &rep).await;
@@ -135,13 +145,13 @@ both!(a_run_on_the_demo_equals_the_engine_and_reps_see_only_their_own, |t| {
     let r = t.send("POST", "/api/v1/comp/runs", &finance, Some(json!({"period": MAY}))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let diagnostics = r.json()["diagnostics"].to_string();
-    assert!(diagnostics.contains("has not accepted plan 'ae-2026' version 1"), "{diagnostics}");
+    assert!(diagnostics.contains("has not accepted plan 'ae' version 1"), "{diagnostics}");
     assert!(!diagnostics.contains(REP), "the rep accepted: {diagnostics}");
 
     // Finance sees every statement; totals equal the engine run directly.
     let all = t.get(&format!("/api/v1/comp/statements?period={MAY}"), &finance).await.json();
     let stored = payable_by_payee(&all);
-    assert_eq!(stored, engine_payable(&t, PLAN, &reps, MAY).await);
+    assert_eq!(stored, engine_payable(&t, &plan, &reps, MAY).await);
     assert!(stored.values().any(|v| *v > Decimal::ZERO), "somebody earned something in May: {stored:?}");
     // Every line explains itself and links to its opportunity; the lines add up to the total.
     for s in all.as_array().unwrap() {
@@ -191,7 +201,7 @@ both!(a_run_on_the_demo_equals_the_engine_and_reps_see_only_their_own, |t| {
 });
 
 both!(a_locked_period_never_changes_and_late_changes_become_delta_lines, |t| {
-    let reps = plan_for_every_rep(&t, PLAN).await;
+    let (plan, reps) = demo_plan(&t).await;
     let finance = t.session(FINANCE).await;
     let post_run = |body| t.send("POST", "/api/v1/comp/runs", &finance, Some(body));
     let r = post_run(json!({"period": MAY})).await;
@@ -226,7 +236,7 @@ both!(a_locked_period_never_changes_and_late_changes_become_delta_lines, |t| {
     let june = t.get("/api/v1/comp/statements?period=2026-06", &finance).await.json();
     let deltas: Vec<&serde_json::Value> = june.as_array().unwrap().iter().filter(|s| s["kind"] == "delta").collect();
     assert!(!deltas.is_empty(), "the corrected rates change somebody's May: {june}");
-    let now = engine_payable(&t, PLAN, &reps, MAY).await;
+    let now = engine_payable(&t, &plan, &reps, MAY).await;
     for s in deltas {
         assert_eq!(s["source_period"], MAY);
         let payee = s["payee_id"].as_i64().unwrap();
@@ -240,9 +250,14 @@ both!(a_locked_period_never_changes_and_late_changes_become_delta_lines, |t| {
 });
 
 both!(a_run_on_bad_input_writes_nothing, |t| {
-    // Paid in JPY, for which the store has no exchange rate: no statement can be calculated.
-    let jpy = PLAN.replace("currency = \"EUR\"", "currency = \"EUR\"\npayout_currency = \"JPY\"");
-    plan_for_every_rep(&t, &jpy).await;
+    // A second version of the demo plan, paid in JPY, for which the store has no exchange rate.
+    let (plan, _) = demo_plan(&t).await;
+    let jpy = plan
+        .replace("version = 1", "version = 2")
+        .replace("currency = \"EUR\"", "currency = \"EUR\"\npayout_currency = \"JPY\"");
+    let admin = t.session(ADMIN).await;
+    let r = t.send("POST", "/api/v1/comp/plans", &admin, Some(json!({ "text": jpy }))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let finance = t.session(FINANCE).await;
     let r = t.send("POST", "/api/v1/comp/runs", &finance, Some(json!({"period": MAY}))).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "refused".to_string()), "{}", r.body);
