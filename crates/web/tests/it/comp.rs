@@ -87,7 +87,7 @@ fn payable_by_payee(list: &serde_json::Value) -> BTreeMap<i64, Decimal> {
 
 both!(plan_text_errors_name_line_and_column_in_the_api_and_the_page, |t| {
     let admin = t.session(ADMIN).await;
-    // A rate without a percent sign on line 37.
+    // A rate without a percent sign.
     let bad = PLAN.replace("rate = \"2%\"", "rate = \"2\"");
     let line = bad.lines().position(|l| l == "rate = \"2\"").unwrap() + 1;
     let r = t.send("POST", "/api/v1/comp/plans", &admin, Some(json!({ "text": bad }))).await;
@@ -270,3 +270,67 @@ both!(a_run_on_bad_input_writes_nothing, |t| {
     let r = t.send("POST", "/api/v1/comp/runs", &finance, Some(json!({"period": "2026-13"}))).await;
     assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period")));
 });
+
+/// Screenshots of the plan and statement pages in a real browser (`target/screenshots/`).
+#[tokio::test]
+async fn comp_pages_in_a_real_browser() {
+    use crate::browser::{browser, shot, sign_in, start_driver, wait_for};
+    use thirtyfour::prelude::*;
+
+    let Some((_driver, driver_port)) = start_driver().await else { return };
+    let t = crate::spawn_app(crate::Kind::Sqlite).await.unwrap();
+    let rep = t.session(REP).await;
+    let version = t.get("/api/v1/comp/plans", &rep).await.json()["versions"][0]["id"].as_i64().unwrap();
+    let finance = t.session(FINANCE).await;
+    let r = t.send("POST", "/api/v1/comp/runs", &finance, Some(json!({"period": MAY}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // The rep reads and accepts the plan, then reads the statement and tries the what-if.
+    let d = browser(driver_port, 1366, 900).await;
+    sign_in(&d, &base, REP).await;
+    d.goto(format!("{base}/comp/plans")).await.unwrap();
+    wait_for(&d, By::Id("plan-text")).await;
+    shot(&d, "comp-01-plan-rep").await;
+    d.find(By::Id(format!("accept-{version}"))).await.unwrap().click().await.unwrap();
+    wait_for(&d, By::Id("plan-text")).await;
+    assert!(d.find(By::Id(format!("accept-{version}"))).await.is_err(), "accepted");
+    d.goto(format!("{base}/comp/statement?period={MAY}")).await.unwrap();
+    wait_for(&d, By::Id("what-if")).await;
+    shot(&d, "comp-02-statement-rep").await;
+    d.find(By::Id("amount")).await.unwrap().send_keys("25000").await.unwrap();
+    d.find(By::Css("#what-if button")).await.unwrap().click().await.unwrap();
+    wait_for(&d, By::Id("what-if-result")).await;
+    shot(&d, "comp-03-what-if-rep").await;
+    d.quit().await.unwrap();
+
+    // Finance sees every payee and the period's actions.
+    let d = browser(driver_port, 1366, 900).await;
+    sign_in(&d, &base, FINANCE).await;
+    d.goto(format!("{base}/comp/statement?period={MAY}")).await.unwrap();
+    wait_for(&d, By::Id("period-actions")).await;
+    assert!(d.find_all(By::Css("#payees tbody tr")).await.unwrap().len() >= 2);
+    shot(&d, "comp-04-statement-finance").await;
+    d.find(By::Css("#payees tbody tr a")).await.unwrap().click().await.unwrap();
+    wait_for(&d, By::Css(".statement")).await;
+    shot(&d, "comp-04b-statement-payee-finance").await;
+    d.quit().await.unwrap();
+
+    // An administrator pastes a plan with an error: line and column above the kept text.
+    let d = browser(driver_port, 1366, 900).await;
+    sign_in(&d, &base, ADMIN).await;
+    d.goto(format!("{base}/comp/plans")).await.unwrap();
+    let bad = PLAN.replace("rate = \"2%\"", "rate = \"2\"");
+    let area = wait_for(&d, By::Id("text")).await;
+    area.clear().await.unwrap();
+    area.send_keys(&bad).await.unwrap();
+    d.find(By::Id("save-plan")).await.unwrap().click().await.unwrap();
+    let err = wait_for(&d, By::Id("form-error")).await.text().await.unwrap();
+    let line = bad.lines().position(|l| l == "rate = \"2\"").unwrap() + 1;
+    assert!(err.contains(&format!("line {line}, column 8")), "{err}");
+    shot(&d, "comp-05-plan-error-admin").await;
+    d.quit().await.unwrap();
+}
