@@ -247,6 +247,17 @@ both!(a_locked_period_never_changes_and_late_changes_become_delta_lines, |t| {
         // old + deltas = new, to the cent.
         assert_eq!(locked[&payee] + dec(&s["payable"]["amount"]), now[&payee], "payee {payee}");
     }
+
+    // Runs, statements and explained lines survive a backup and restore on either store unchanged.
+    let mut first = Vec::new();
+    t.store.backup(&mut first, &|_| {}).await.unwrap();
+    for target in [crate::Kind::Sqlite, crate::Kind::Postgres] {
+        let Some(target_store) = crate::empty_store(target).await else { continue };
+        target_store.store.restore(&mut first.as_slice(), &|_| {}).await.unwrap();
+        let mut second = Vec::new();
+        target_store.store.backup(&mut second, &|_| {}).await.unwrap();
+        assert!(first == second, "{:?} -> {target:?}: backups of compensation data differ", t.kind);
+    }
 });
 
 both!(a_run_on_bad_input_writes_nothing, |t| {
