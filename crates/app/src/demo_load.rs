@@ -57,6 +57,7 @@ pub async fn load_demo(
     };
     on_total(set.row_count());
     store.bulk_load(&set, progress).await?;
+    crate::comp::demo_plan(store, &company, today, now).await?;
     Ok(DemoSummary {
         logins: company.logins.iter().map(|l| (l.role, l.email.as_str().to_string())).collect(),
         users: company.users.len(),

@@ -7,6 +7,7 @@
 
 mod auth;
 mod commerce;
+mod comp;
 mod crm;
 mod demo_load;
 mod error;
@@ -24,11 +25,13 @@ pub use crate::kpi::{
     plain_value,
 };
 pub use ::kpi as kpi_engine;
+pub use ::comp as comp_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
     QuoteStatusInput, decimal,
 };
+pub use comp::{PlansView, RunOutcome, bookings_to_transactions, explanation_json, parse_period};
 pub use crm::{
     ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MethodologyInput, MoveInput, OpportunityDetail,
     ScoreInput, default_forecast, missing_exit_fields,

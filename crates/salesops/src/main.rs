@@ -20,6 +20,8 @@ macro_rules! say {
     }};
 }
 
+mod comp;
+
 /// mimalloc instead of glibc malloc: under load a fifth of the server's time went to malloc,
 /// free and heap consolidation (SQLite rows are copied value by value).
 #[global_allocator]
@@ -159,6 +161,11 @@ enum Command {
     /// KPIs as the user named by --as sees them, e.g.
     /// `salesops kpi --metric win_rate --by owner --period 2017-Q3 --format json|csv|table`.
     Kpi(kpi::KpiArgs),
+    /// Incentive compensation: calculate a month, print a statement, model a draft plan.
+    Comp {
+        #[command(subcommand)]
+        command: comp::CompCommand,
+    },
     /// Administer users from the command line (e.g. the first administrator).
     User {
         #[command(subcommand)]
@@ -411,6 +418,7 @@ async fn run() -> Result<()> {
             let limits = BenchLimits { concurrency, requests, max_seconds, max_connections, only };
             bench_http(&database_url, scale, seed, &limits, cli.json).await
         }
+        Command::Comp { command } => comp::run(command, cli.json).await,
         Command::Export { entity, file, database_url, as_user } => {
             let entity = import::Entity::parse(&entity).map_err(|e| anyhow::anyhow!("entity: {}", e.reason))?;
             let store = open(&database_url, 2).await?;

@@ -46,6 +46,13 @@ pub const TABLES: &[&str] = &[
     "orders",
     "order_events",
     "import_jobs",
+    "comp_plan_versions",
+    "comp_assignments",
+    "comp_acceptances",
+    "comp_periods",
+    "comp_runs",
+    "comp_statements",
+    "comp_lines",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

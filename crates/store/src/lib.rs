@@ -13,6 +13,7 @@ mod auth;
 mod backup;
 mod bulk;
 mod commerce;
+mod comp;
 mod crm;
 mod import;
 mod jobs;
@@ -36,6 +37,10 @@ pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
 pub use bulk::BulkSet;
 pub use commerce::{LineRow, OrderEventRow, OrderFilter, OrderRow, ProductRow, QuoteFilter, QuoteRow};
+pub use comp::{
+    AcceptanceRow, AssignmentRow, BookingRow, LineRow as CompLineRow, NewLine, NewPlanVersion, NewRun, NewStatement,
+    PlanVersionRow, RunRow, StatementRow,
+};
 pub use crm::{
     ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,

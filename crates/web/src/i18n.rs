@@ -172,6 +172,9 @@ mod tests {
         for s in ["created", "scheduled", "installed", "installation-failed", "cancelled"] {
             used.insert(format!("order-event-{s}"));
         }
+        for s in ["open", "calculated", "approved", "locked"] {
+            used.insert(format!("comp-status-{s}"));
+        }
         for s in ["running", "failed", "interrupted"] {
             used.insert(format!("import-job-{s}"));
         }

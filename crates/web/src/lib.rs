@@ -4,6 +4,7 @@
 
 mod api;
 mod api_commerce;
+mod api_comp;
 mod api_crm;
 mod api_kpi;
 mod auth;
@@ -14,6 +15,7 @@ mod metrics;
 mod pages;
 mod pages_admin;
 mod pages_commerce;
+mod pages_comp;
 mod pages_crm;
 mod pages_import;
 mod pages_kpi;
@@ -78,10 +80,11 @@ impl AppState {
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
         api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
+        api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"), (name = "comp"))
 )]
 pub struct ApiDoc;
 
@@ -264,6 +267,14 @@ pub fn router(state: AppState) -> Router {
         .route("/kpis/drill", get(api_kpi::drill))
         .route("/kpis/flow", get(api_kpi::flow))
         .route("/settings/fiscal-calendar", axum::routing::put(api_kpi::fiscal_calendar_set))
+        .route("/comp/plans", get(api_comp::plans).post(api_comp::plan_create))
+        .route("/comp/plans/{id}/accept", post(api_comp::plan_accept))
+        .route("/comp/assignments", post(api_comp::assignment_create))
+        .route("/comp/runs", post(api_comp::run_create))
+        .route("/comp/runs/{id}/payroll.csv", get(api_comp::payroll_csv))
+        .route("/comp/periods/{period}/status", post(api_comp::period_status))
+        .route("/comp/statements", get(api_comp::statements))
+        .route("/comp/what-if", get(api_comp::what_if))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -290,6 +301,10 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))
         .route("/orders/{id}/steps", post(pages_commerce::order_step))
+        .route("/comp/plans", get(pages_comp::plans).post(pages_comp::plan_create))
+        .route("/comp/plans/accept", post(pages_comp::plan_accept))
+        .route("/comp/statement", get(pages_comp::statement))
+        .route("/comp/period", post(pages_comp::period_action))
         .route("/products", get(pages_commerce::products).post(pages_commerce::product_save))
         .route("/price-books", post(pages_commerce::price_book_create))
         .route("/price-books/prices", post(pages_commerce::price_set))

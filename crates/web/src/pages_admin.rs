@@ -541,6 +541,10 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "order",
     "quotes",
     "orders",
+    "comp_plan",
+    "comp_assignment",
+    "comp_period",
+    "comp_run",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

@@ -13,7 +13,7 @@ use crate::{ADMIN, HEAD, Kind, PASSWORD, REP, spawn_app};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -26,7 +26,7 @@ impl Drop for Driver {
 }
 
 /// Waits for an element to appear (after a navigation or a form submit).
-async fn wait_for(d: &WebDriver, by: By) -> WebElement {
+pub(crate) async fn wait_for(d: &WebDriver, by: By) -> WebElement {
     d.query(by)
         .wait(std::time::Duration::from_secs(15), std::time::Duration::from_millis(50))
         .first()
@@ -46,7 +46,7 @@ fn screenshots() -> PathBuf {
 
 /// Starts chromedriver, or None when the browser is not installed (CI installs it and sets
 /// SALESOPS_TEST_BROWSER_REQUIRED so the tests cannot be skipped there).
-async fn start_driver() -> Option<(Driver, u16)> {
+pub(crate) async fn start_driver() -> Option<(Driver, u16)> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         assert!(
             std::env::var("SALESOPS_TEST_BROWSER_REQUIRED").is_err(),
@@ -77,7 +77,7 @@ async fn start_driver() -> Option<(Driver, u16)> {
     panic!("chromedriver did not start");
 }
 
-async fn browser(driver_port: u16, width: u32, height: u32) -> WebDriver {
+pub(crate) async fn browser(driver_port: u16, width: u32, height: u32) -> WebDriver {
     let profile = std::env::temp_dir().join(crate::unique("chromium_profile"));
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(CHROMIUM).unwrap();
@@ -99,7 +99,7 @@ async fn browser(driver_port: u16, width: u32, height: u32) -> WebDriver {
     WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps).await.expect("browser session")
 }
 
-async fn sign_in(d: &WebDriver, base: &str, email: &str) {
+pub(crate) async fn sign_in(d: &WebDriver, base: &str, email: &str) {
     d.goto(format!("{base}/login")).await.unwrap();
     wait_for(d, By::Id("email")).await.send_keys(email).await.unwrap();
     d.find(By::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
@@ -107,7 +107,7 @@ async fn sign_in(d: &WebDriver, base: &str, email: &str) {
     wait_for(d, By::Id("me-name")).await;
 }
 
-async fn shot(d: &WebDriver, name: &str) {
+pub(crate) async fn shot(d: &WebDriver, name: &str) {
     d.screenshot(&screenshots().join(format!("{name}.png"))).await.unwrap();
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod backup;
 mod browser;
 mod commerce;
+mod comp;
 mod crm;
 mod helpers;
 mod import;
