@@ -24,8 +24,8 @@ pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,
 };
-pub use ::kpi as kpi_engine;
 pub use ::comp as comp_engine;
+pub use ::kpi as kpi_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,
