@@ -13,6 +13,7 @@ mod error;
 mod import;
 mod jobs;
 mod org;
+pub mod planning;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod bench;
+mod planning;
 
 /// `println!` that ignores a closed stdout (`salesops … | head` must not panic).
 macro_rules! say {
@@ -154,6 +155,11 @@ enum Command {
         /// Act as this user (what they may see is exported; default: the first administrator)
         #[arg(long = "as")]
         as_user: Option<String>,
+    },
+    /// Territory balancing from CSV files (no database): `balance` and `generate`.
+    Territory {
+        #[command(subcommand)]
+        command: planning::TerritoryCommand,
     },
     /// Administer users from the command line (e.g. the first administrator).
     User {
@@ -328,6 +334,10 @@ async fn run() -> Result<()> {
     let cli = Cli::parse();
     init_logs(cli.log_format);
     match cli.command {
+        Command::Territory { command } => planning::territory(&command).map(|out| say!("{out}")).or_else(|e| {
+            eprintln!("error: {}", e.message);
+            std::process::exit(if e.usage { 2 } else { 1 })
+        }),
         Command::Serve { database_url, serve } => {
             let store = open(&database_url, serve.max_connections).await?;
             run_server(store, &serve, None).await

@@ -5,6 +5,7 @@
 mod api;
 mod api_commerce;
 mod api_crm;
+mod api_planning;
 mod auth;
 mod error;
 mod extract;
@@ -15,6 +16,7 @@ mod pages_admin;
 mod pages_commerce;
 mod pages_crm;
 mod pages_import;
+mod pages_planning;
 
 use std::sync::Arc;
 
@@ -75,6 +77,7 @@ impl AppState {
         api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
+        api_planning::balance, api_planning::pareto,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -257,6 +260,8 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", get(api_commerce::orders))
         .route("/orders/{id}", get(api_commerce::order))
         .route("/orders/{id}/steps", post(api_commerce::order_step))
+        .route("/territories/balance", post(api_planning::balance))
+        .route("/territories/pareto", post(api_planning::pareto))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -294,6 +299,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),
         )
         .route("/import/jobs/{id}", get(pages_import::import_job))
+        .route("/territories/balance", get(pages_planning::balance_page).post(pages_planning::balance_csv))
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

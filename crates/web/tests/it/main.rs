@@ -13,6 +13,7 @@ mod helpers;
 mod import;
 mod lists;
 mod ops;
+mod planning;
 mod visibility;
 
 pub use helpers::*;
