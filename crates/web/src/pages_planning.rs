@@ -268,7 +268,11 @@ fn solve(sh: &Shell, instance: &Instance) -> Result<ResultView, AppError> {
     let mut notes: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
     let pareto = if pairs <= PARETO_PAIRS {
         let (points, more) = run_pareto(instance, 4)?;
-        notes.extend(more.iter().map(|d| d.message.clone()));
+        for d in more {
+            if !notes.contains(&d.message) {
+                notes.push(d.message);
+            }
+        }
         pareto_svg(
             &points,
             (outcome.after.total_distance, outcome.after.disruption),
