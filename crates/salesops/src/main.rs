@@ -161,6 +161,11 @@ enum Command {
         #[command(subcommand)]
         command: planning::TerritoryCommand,
     },
+    /// Quotas from CSV files (no database): `allocate`.
+    Quota {
+        #[command(subcommand)]
+        command: planning::QuotaCommand,
+    },
     /// Administer users from the command line (e.g. the first administrator).
     User {
         #[command(subcommand)]
@@ -335,6 +340,10 @@ async fn run() -> Result<()> {
     init_logs(cli.log_format);
     match cli.command {
         Command::Territory { command } => planning::territory(&command).map(|out| say!("{out}")).or_else(|e| {
+            eprintln!("error: {}", e.message);
+            std::process::exit(if e.usage { 2 } else { 1 })
+        }),
+        Command::Quota { command } => planning::quota(&command).map(|out| say!("{out}")).or_else(|e| {
             eprintln!("error: {}", e.message);
             std::process::exit(if e.usage { 2 } else { 1 })
         }),
