@@ -442,3 +442,167 @@ mod quota_tests {
         assert!(parse_method("luck").expect_err("bad method").usage);
     }
 }
+
+#[derive(Subcommand)]
+pub enum CapacityCommand {
+    /// A hiring plan: the fewest hires, as early as possible, so that the projected bookings
+    /// capacity over the plan months reaches the target (docs/planning.md, P4).
+    Plan {
+        /// Bookings target over the plan, e.g. 3000000
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        currency: String,
+        /// Bookings per month of a fully productive rep
+        #[arg(long)]
+        productivity: String,
+        /// Fully ramped reps on the team today
+        #[arg(long, default_value = "0")]
+        existing: String,
+        #[arg(long, default_value_t = 12)]
+        months: usize,
+        /// Productivity by tenure month, e.g. 0.25,0.5,0.75,1
+        #[arg(long, default_value = "0.25,0.5,0.75,1")]
+        ramp: String,
+        /// Share of reps leaving each month, e.g. 0.015
+        #[arg(long, default_value = "0")]
+        attrition: String,
+        /// Replace expected leavers the following month
+        #[arg(long)]
+        backfill: bool,
+        /// Weights of the plan months (default flat), e.g. 1,1,1.2,…
+        #[arg(long)]
+        seasonality: Option<String>,
+        /// Fully loaded monthly cost of a rep
+        #[arg(long, default_value = "0")]
+        cost: String,
+        #[arg(long, default_value_t = 10)]
+        max_hires_per_month: u32,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+}
+
+fn decimal(flag: &str, text: &str) -> Result<rust_decimal::Decimal, CliError> {
+    let value: rust_decimal::Decimal =
+        text.trim().parse().map_err(|_| usage(format!("--{flag} '{text}' is not a number")))?;
+    if value.is_sign_negative() {
+        return Err(usage(format!("--{flag} must not be negative")));
+    }
+    Ok(value)
+}
+
+fn decimals(flag: &str, text: &str) -> Result<Vec<rust_decimal::Decimal>, CliError> {
+    text.split(',').map(|part| decimal(flag, part)).collect()
+}
+
+/// Runs a `capacity` sub-command and returns what to print.
+pub fn capacity(command: &CapacityCommand) -> Result<String, CliError> {
+    use planning::capacity::{CapacityModel, Cohort, hiring_plan};
+    let CapacityCommand::Plan {
+        target,
+        currency,
+        productivity,
+        existing,
+        months,
+        ramp,
+        attrition,
+        backfill,
+        seasonality,
+        cost,
+        max_hires_per_month,
+        format,
+    } = command;
+    let target =
+        model::Money::parse(target, currency).map_err(|e| usage(format!("--target/--currency: {}", e.reason)))?;
+    if *months == 0 || *months > 120 {
+        return Err(usage("--months must be between 1 and 120"));
+    }
+    let attrition = decimal("attrition", attrition)?;
+    if attrition >= rust_decimal::Decimal::ONE {
+        return Err(usage("--attrition is a monthly share below 1, e.g. 0.015"));
+    }
+    let model = CapacityModel {
+        full_monthly_productivity: decimal("productivity", productivity)?,
+        currency: target.currency,
+        productivity_by_tenure: decimals("ramp", ramp)?,
+        monthly_attrition: attrition,
+        backfill: *backfill,
+        seasonality: seasonality.as_deref().map(|s| decimals("seasonality", s)).transpose()?.unwrap_or_default(),
+        cost_per_rep_month: decimal("cost", cost)?,
+    };
+    // Today's team counts as fully ramped: hired long enough before the plan.
+    let team = vec![Cohort { start_month: -120, count: decimal("existing", existing)? }];
+    let plan = hiring_plan(&model, target, &team, *months, *max_hires_per_month);
+    if *format == FormatArg::Json {
+        return serde_json::to_string_pretty(&plan).map_err(|e| failure(e.to_string()));
+    }
+    let mut out = String::from("month,hires,headcount,capacity,cumulative,cost\n");
+    for m in &plan.projection.months {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{}",
+            m.month + 1,
+            m.hires,
+            m.headcount.round_dp(2),
+            m.capacity.amount,
+            m.cumulative.amount,
+            m.cost.amount
+        );
+    }
+    let _ = writeln!(
+        out,
+        "total hires {}, capacity {} {}, cost {} {}, target {} {}: {}",
+        plan.total_hires,
+        plan.projection.total_capacity.amount,
+        target.currency.code(),
+        plan.projection.total_cost.amount,
+        target.currency.code(),
+        target.amount,
+        target.currency.code(),
+        if plan.meets_target { "reached" } else { "NOT reached (raise --max-hires-per-month or --months)" }
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    fn plan(target: &str, existing: &str) -> CapacityCommand {
+        CapacityCommand::Plan {
+            target: target.into(),
+            currency: "EUR".into(),
+            productivity: "10000".into(),
+            existing: existing.into(),
+            months: 12,
+            ramp: "1".into(),
+            attrition: "0".into(),
+            backfill: false,
+            seasonality: None,
+            cost: "0".into(),
+            max_hires_per_month: 10,
+            format: FormatArg::Table,
+        }
+    }
+
+    #[test]
+    fn a_fully_productive_team_needs_no_hires_and_one_more_rep_is_hired_first_month() {
+        // 2 reps × 10,000 × 12 months = 240,000.
+        let out = capacity(&plan("240000", "2")).expect("plan");
+        assert!(out.contains("total hires 0,"), "{out}");
+        assert!(out.ends_with("reached\n"), "{out}");
+        let out = capacity(&plan("250000", "2")).expect("plan");
+        assert!(out.contains("\n1,1,3,"), "{out}");
+        assert!(out.contains("total hires 1,"), "{out}");
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        let mut bad = plan("1000", "1");
+        let CapacityCommand::Plan { attrition, .. } = &mut bad;
+        *attrition = "1.5".into();
+        assert!(capacity(&bad).expect_err("attrition").usage);
+        assert!(capacity(&plan("lots", "1")).expect_err("target").usage);
+    }
+}
