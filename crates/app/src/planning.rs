@@ -454,3 +454,145 @@ impl App {
         require_planner(p)
     }
 }
+
+/// A recipient of a quota allocation with the figures the bases read (exact decimal text).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct QuotaRecipientInput {
+    pub id: String,
+    #[serde(default)]
+    pub prior_year: Option<String>,
+    #[serde(default)]
+    pub trailing_twelve_months: Option<String>,
+    #[serde(default)]
+    pub potential: Option<String>,
+    /// Share of a full year the recipient can sell (default 1).
+    #[serde(default)]
+    pub capacity: Option<String>,
+}
+
+/// One basis of a blend and its weight.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct BlendPart {
+    /// even, prior_year, ttm, potential or capacity
+    pub basis: String,
+    /// Exact decimal text.
+    pub weight: String,
+}
+
+/// A top-down quota allocation request.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct QuotaAllocateInput {
+    /// Exact decimal text.
+    pub target: String,
+    pub currency: String,
+    pub recipients: Vec<QuotaRecipientInput>,
+    /// The blend of bases; one part for a single basis. Empty means even.
+    #[serde(default)]
+    pub method: Vec<BlendPart>,
+}
+
+/// One recipient's quota.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuotaDto {
+    pub id: String,
+    /// Exact decimal text.
+    pub quota: String,
+    pub currency: String,
+}
+
+/// The allocation: the parts sum exactly to the target.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuotaAllocationDto {
+    pub allocations: Vec<QuotaDto>,
+    pub diagnostics: Vec<String>,
+}
+
+/// Most recipients of one allocation request.
+pub const MAX_RECIPIENTS: usize = 10_000;
+
+/// Checks and runs a quota allocation (pure; errors name the field).
+pub fn allocate_quotas(input: &QuotaAllocateInput) -> Result<QuotaAllocationDto, AppError> {
+    use planning::quota::{AllocationMethod, Basis, Recipient, allocate};
+    use rust_decimal::Decimal;
+    let target = model::Money::parse(&input.target, &input.currency)?;
+    if input.recipients.is_empty() {
+        return Err(AppError::invalid("recipients", "at least one recipient is needed"));
+    }
+    if input.recipients.len() > MAX_RECIPIENTS {
+        return Err(AppError::invalid("recipients", format!("at most {MAX_RECIPIENTS} recipients per request")));
+    }
+    let figure = |field: String, text: &Option<String>, default: Decimal| -> Result<Decimal, AppError> {
+        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(default),
+            Some(t) => t.parse().map_err(|_| AppError::invalid(field, format!("'{t}' is not a number"))),
+        }
+    };
+    let mut recipients = Vec::with_capacity(input.recipients.len());
+    for (i, r) in input.recipients.iter().enumerate() {
+        if r.id.trim().is_empty() {
+            return Err(AppError::invalid(format!("recipients[{i}].id"), "empty"));
+        }
+        recipients.push(Recipient {
+            id: r.id.trim().to_string(),
+            prior_year: figure(format!("recipients[{i}].prior_year"), &r.prior_year, Decimal::ZERO)?,
+            trailing_twelve_months: figure(
+                format!("recipients[{i}].trailing_twelve_months"),
+                &r.trailing_twelve_months,
+                Decimal::ZERO,
+            )?,
+            potential: figure(format!("recipients[{i}].potential"), &r.potential, Decimal::ZERO)?,
+            capacity: figure(format!("recipients[{i}].capacity"), &r.capacity, Decimal::ONE)?,
+        });
+    }
+    let mut parts = Vec::new();
+    for (k, part) in input.method.iter().enumerate() {
+        let basis = match part.basis.trim() {
+            "even" => Basis::Even,
+            "prior_year" => Basis::PriorYear,
+            "ttm" | "trailing_twelve_months" => Basis::TrailingTwelveMonths,
+            "potential" => Basis::Potential,
+            "capacity" => Basis::Capacity,
+            other => {
+                return Err(AppError::invalid(
+                    format!("method[{k}].basis"),
+                    format!("'{other}' is not even, prior_year, ttm, potential or capacity"),
+                ));
+            }
+        };
+        let weight = figure(format!("method[{k}].weight"), &Some(part.weight.clone()), Decimal::ONE)?;
+        parts.push((basis, weight));
+    }
+    let method = match parts.len() {
+        0 => AllocationMethod::Single(Basis::Even),
+        _ => AllocationMethod::Blend(parts),
+    };
+    let (allocations, diagnostics) = allocate(target, &recipients, &method).map_err(|e| match e {
+        planning::quota::QuotaError::NoRecipients => AppError::invalid("recipients", e.to_string()),
+        planning::quota::QuotaError::Invalid { place, message } => {
+            AppError::Invalid { field: place.replace("blend", "method"), message }
+        }
+    })?;
+    Ok(QuotaAllocationDto {
+        allocations: allocations
+            .iter()
+            .map(|a| QuotaDto {
+                id: a.id.clone(),
+                quota: a.quota.amount.to_string(),
+                currency: a.quota.currency.code().to_string(),
+            })
+            .collect(),
+        diagnostics: diagnostics.iter().map(|d| d.message.clone()).collect(),
+    })
+}
+
+impl App {
+    /// Allocates a target top down (planners only). Stores nothing.
+    pub async fn allocate_quotas(
+        &self,
+        p: &Principal,
+        input: QuotaAllocateInput,
+    ) -> Result<QuotaAllocationDto, AppError> {
+        require_planner(p)?;
+        allocate_quotas(&input)
+    }
+}

@@ -33,3 +33,15 @@ pub async fn pareto(
 ) -> ApiResult<axum::Json<ParetoDto>> {
     Ok(axum::Json(s.app.territory_pareto(&p, b).await?))
 }
+
+/// Allocates a target top down over recipients by a basis or a weighted blend (even,
+/// prior_year, ttm, potential, capacity); the quotas sum exactly to the target. Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/quotas/allocate", tag = "planning", request_body = app::planning::QuotaAllocateInput,
+    responses((status = 200, body = app::planning::QuotaAllocationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn quotas_allocate(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiJson(b): ApiJson<app::planning::QuotaAllocateInput>,
+) -> ApiResult<axum::Json<app::planning::QuotaAllocationDto>> {
+    Ok(axum::Json(s.app.allocate_quotas(&p, b).await?))
+}

@@ -77,7 +77,7 @@ impl AppState {
         api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
-        api_planning::balance, api_planning::pareto,
+        api_planning::balance, api_planning::pareto, api_planning::quotas_allocate,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -262,6 +262,7 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{id}/steps", post(api_commerce::order_step))
         .route("/territories/balance", post(api_planning::balance))
         .route("/territories/pareto", post(api_planning::pareto))
+        .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))

@@ -229,3 +229,40 @@ async fn the_balancing_page_in_a_real_browser() {
     d.screenshot(&dir.join("planning-balance.png")).await.unwrap();
     d.clone().quit().await.unwrap();
 }
+
+both!(quotas_are_allocated_exactly_and_bad_figures_name_the_field, |t| {
+    let ops = t.session(OPS).await;
+    let body = json!({
+        "target": "1000", "currency": "EUR",
+        "recipients": [
+            {"id": "anna", "potential": "300"}, {"id": "ben", "potential": "100"}, {"id": "carl", "potential": "0"}
+        ],
+        "method": [{"basis": "potential", "weight": "0.5"}, {"basis": "even", "weight": "0.5"}]
+    });
+    let r = t.send("POST", "/api/v1/quotas/allocate", &ops, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let quotas: Vec<(String, String)> = r.json()["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap().to_string(), a["quota"].as_str().unwrap().to_string()))
+        .collect();
+    let expected = [("anna", "541.67"), ("ben", "291.67"), ("carl", "166.66")];
+    assert_eq!(quotas, expected.map(|(a, b)| (a.to_string(), b.to_string())).to_vec());
+
+    let mut bad = body.clone();
+    bad["recipients"][1]["potential"] = json!("lots");
+    let r = t.send("POST", "/api/v1/quotas/allocate", &ops, Some(bad)).await;
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("recipients[1].potential"))
+    );
+    let mut bad = body.clone();
+    bad["method"][0]["basis"] = json!("luck");
+    let r = t.send("POST", "/api/v1/quotas/allocate", &ops, Some(bad)).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("method[0].basis")));
+
+    let rep = t.session(REP).await;
+    let r = t.send("POST", "/api/v1/quotas/allocate", &rep, Some(body)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});
