@@ -596,3 +596,89 @@ impl App {
         allocate_quotas(&input)
     }
 }
+
+/// A capacity (hiring) plan request; amounts and shares are exact decimal text.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CapacityPlanInput {
+    /// Bookings target over the plan.
+    pub target: String,
+    pub currency: String,
+    /// Bookings per month of a fully productive rep.
+    pub productivity: String,
+    /// Fully ramped reps on the team today (default 0).
+    #[serde(default)]
+    pub existing: Option<String>,
+    /// Plan months (1–120, default 12).
+    #[serde(default)]
+    pub months: Option<usize>,
+    /// Productivity by tenure month (default 0.25, 0.5, 0.75, 1).
+    #[serde(default)]
+    pub ramp: Vec<String>,
+    /// Share of reps leaving each month (default 0).
+    #[serde(default)]
+    pub attrition: Option<String>,
+    #[serde(default)]
+    pub backfill: bool,
+    /// Weights of the plan months (default flat).
+    #[serde(default)]
+    pub seasonality: Vec<String>,
+    /// Fully loaded monthly cost of a rep (default 0).
+    #[serde(default)]
+    pub cost: Option<String>,
+    /// Default 10.
+    #[serde(default)]
+    pub max_hires_per_month: Option<u32>,
+}
+
+/// Checks and runs a hiring plan (pure); the engine's `HiringPlan` as JSON.
+pub fn capacity_plan(input: &CapacityPlanInput) -> Result<serde_json::Value, AppError> {
+    use planning::capacity::{CapacityModel, Cohort, hiring_plan};
+    use rust_decimal::Decimal;
+    let target = model::Money::parse(&input.target, &input.currency)?;
+    let number = |field: String, text: Option<&str>, default: Decimal| -> Result<Decimal, AppError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(default),
+            Some(t) => match t.parse::<Decimal>() {
+                Ok(v) if !v.is_sign_negative() => Ok(v),
+                _ => Err(AppError::invalid(field, format!("'{t}' is not a number >= 0"))),
+            },
+        }
+    };
+    let months = input.months.unwrap_or(12);
+    if !(1..=120).contains(&months) {
+        return Err(AppError::invalid("months", "must be between 1 and 120"));
+    }
+    let attrition = number("attrition".into(), input.attrition.as_deref(), Decimal::ZERO)?;
+    if attrition >= Decimal::ONE {
+        return Err(AppError::invalid("attrition", "a monthly share below 1, e.g. 0.015"));
+    }
+    let list = |name: &str, items: &[String]| -> Result<Vec<Decimal>, AppError> {
+        items.iter().enumerate().map(|(k, t)| number(format!("{name}[{k}]"), Some(t), Decimal::ZERO)).collect()
+    };
+    let ramp = if input.ramp.is_empty() { planning::quota::standard_ramp() } else { list("ramp", &input.ramp)? };
+    let model = CapacityModel {
+        full_monthly_productivity: number("productivity".into(), Some(&input.productivity), Decimal::ZERO)?,
+        currency: target.currency,
+        productivity_by_tenure: ramp,
+        monthly_attrition: attrition,
+        backfill: input.backfill,
+        seasonality: list("seasonality", &input.seasonality)?,
+        cost_per_rep_month: number("cost".into(), input.cost.as_deref(), Decimal::ZERO)?,
+    };
+    let team =
+        vec![Cohort { start_month: -120, count: number("existing".into(), input.existing.as_deref(), Decimal::ZERO)? }];
+    let max = input.max_hires_per_month.unwrap_or(10);
+    if max > 1_000 {
+        return Err(AppError::invalid("max_hires_per_month", "at most 1000"));
+    }
+    let plan = hiring_plan(&model, target, &team, months, max);
+    serde_json::to_value(&plan).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+impl App {
+    /// A hiring plan that reaches a target (planners only). Stores nothing.
+    pub async fn plan_capacity(&self, p: &Principal, input: CapacityPlanInput) -> Result<serde_json::Value, AppError> {
+        require_planner(p)?;
+        capacity_plan(&input)
+    }
+}

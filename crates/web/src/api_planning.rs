@@ -45,3 +45,15 @@ pub async fn quotas_allocate(
 ) -> ApiResult<axum::Json<app::planning::QuotaAllocationDto>> {
     Ok(axum::Json(s.app.allocate_quotas(&p, b).await?))
 }
+
+/// A hiring plan: the fewest hires, as early as possible, so that projected capacity (ramp,
+/// attrition, seasonality) reaches the target; month by month with headcount, capacity and cost.
+#[utoipa::path(post, path = "/api/v1/capacity/plan", tag = "planning", request_body = app::planning::CapacityPlanInput,
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn capacity_plan(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiJson(b): ApiJson<app::planning::CapacityPlanInput>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    Ok(axum::Json(s.app.plan_capacity(&p, b).await?))
+}

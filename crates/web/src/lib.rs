@@ -77,7 +77,7 @@ impl AppState {
         api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
-        api_planning::balance, api_planning::pareto, api_planning::quotas_allocate,
+        api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -263,6 +263,7 @@ pub fn router(state: AppState) -> Router {
         .route("/territories/balance", post(api_planning::balance))
         .route("/territories/pareto", post(api_planning::pareto))
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
+        .route("/capacity/plan", post(api_planning::capacity_plan))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))

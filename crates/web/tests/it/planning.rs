@@ -266,3 +266,21 @@ both!(quotas_are_allocated_exactly_and_bad_figures_name_the_field, |t| {
     let r = t.send("POST", "/api/v1/quotas/allocate", &rep, Some(body)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 });
+
+both!(a_capacity_plan_hires_to_reach_the_target, |t| {
+    let ops = t.session(OPS).await;
+    // 2 ramped reps × 10,000 × 12 = 240,000; 250,000 needs one hire in the first month.
+    let body = json!({"target": "250000", "currency": "EUR", "productivity": "10000", "existing": "2", "ramp": ["1"]});
+    let r = t.send("POST", "/api/v1/capacity/plan", &ops, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let plan = r.json();
+    assert_eq!(plan["total_hires"], 1);
+    assert_eq!(plan["meets_target"], true);
+    assert_eq!(plan["hires"][0], 1);
+    let mut bad = body.clone();
+    bad["attrition"] = json!("1.5");
+    let r = t.send("POST", "/api/v1/capacity/plan", &ops, Some(bad)).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attrition")));
+    let rep = t.session(REP).await;
+    assert_eq!(t.send("POST", "/api/v1/capacity/plan", &rep, Some(body)).await.status, StatusCode::FORBIDDEN);
+});
