@@ -15,6 +15,7 @@ mod import;
 mod jobs;
 mod kpi;
 mod org;
+pub mod planning;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 mod bench;
 mod kpi;
+mod planning;
 
 /// `println!` that ignores a closed stdout (`salesops … | head` must not panic).
 macro_rules! say {
@@ -165,6 +166,21 @@ enum Command {
     Comp {
         #[command(subcommand)]
         command: comp::CompCommand,
+    },
+    /// Territory balancing from CSV files (no database): `balance` and `generate`.
+    Territory {
+        #[command(subcommand)]
+        command: planning::TerritoryCommand,
+    },
+    /// Quotas from CSV files (no database): `allocate`.
+    Quota {
+        #[command(subcommand)]
+        command: planning::QuotaCommand,
+    },
+    /// Capacity planning from flags (no database): `plan`.
+    Capacity {
+        #[command(subcommand)]
+        command: planning::CapacityCommand,
     },
     /// Administer users from the command line (e.g. the first administrator).
     User {
@@ -339,6 +355,22 @@ async fn run() -> Result<()> {
     let cli = Cli::parse();
     init_logs(cli.log_format);
     match cli.command {
+        Command::Territory { command } => {
+            planning::territory(&command).map(|out| say!("{}", out.trim_end())).or_else(|e| {
+                eprintln!("error: {}", e.message);
+                std::process::exit(if e.usage { 2 } else { 1 })
+            })
+        }
+        Command::Quota { command } => planning::quota(&command).map(|out| say!("{}", out.trim_end())).or_else(|e| {
+            eprintln!("error: {}", e.message);
+            std::process::exit(if e.usage { 2 } else { 1 })
+        }),
+        Command::Capacity { command } => {
+            planning::capacity(&command).map(|out| say!("{}", out.trim_end())).or_else(|e| {
+                eprintln!("error: {}", e.message);
+                std::process::exit(if e.usage { 2 } else { 1 })
+            })
+        }
         Command::Serve { database_url, serve } => {
             let store = open(&database_url, serve.max_connections).await?;
             run_server(store, &serve, None).await

@@ -7,6 +7,7 @@ mod api_commerce;
 mod api_comp;
 mod api_crm;
 mod api_kpi;
+mod api_planning;
 mod auth;
 mod error;
 mod extract;
@@ -19,6 +20,7 @@ mod pages_comp;
 mod pages_crm;
 mod pages_import;
 mod pages_kpi;
+mod pages_planning;
 
 use std::sync::Arc;
 
@@ -81,6 +83,7 @@ impl AppState {
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
         api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
+        api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -275,6 +278,10 @@ pub fn router(state: AppState) -> Router {
         .route("/comp/periods/{period}/status", post(api_comp::period_status))
         .route("/comp/statements", get(api_comp::statements))
         .route("/comp/what-if", get(api_comp::what_if))
+        .route("/territories/balance", post(api_planning::balance))
+        .route("/territories/pareto", post(api_planning::pareto))
+        .route("/quotas/allocate", post(api_planning::quotas_allocate))
+        .route("/capacity/plan", post(api_planning::capacity_plan))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -321,6 +328,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(pages_import::MAX_UPLOAD + 64 * 1024)),
         )
         .route("/import/jobs/{id}", get(pages_import::import_job))
+        .route("/territories/balance", get(pages_planning::balance_page).post(pages_planning::balance_csv))
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

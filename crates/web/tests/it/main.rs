@@ -15,6 +15,7 @@ mod import;
 mod kpi;
 mod lists;
 mod ops;
+mod planning;
 mod visibility;
 
 pub use helpers::*;
