@@ -10,6 +10,7 @@ mod commerce;
 mod crm;
 mod demo_load;
 mod error;
+mod forecast;
 mod import;
 mod jobs;
 mod org;
@@ -18,6 +19,10 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use self::forecast::{
+    ForecastPoint, Grain, HistoryPoint, MAX_HORIZON, SeriesForecast, SeriesInput, SeriesInputError, check_horizon,
+    forecast_input, next_period_labels, parse_series_csv, parse_slice,
+};
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{
     LineInput, OrderDetail, OrderInput, OrderStepInput, PriceBookInput, PriceInput, ProductInput, QuoteInput,

@@ -14,6 +14,7 @@ mod backup;
 mod bulk;
 mod commerce;
 mod crm;
+mod forecast;
 mod import;
 mod jobs;
 mod org;
@@ -39,6 +40,7 @@ pub use crm::{
     ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
+pub use forecast::{RevenueSlice, WonAmount};
 pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, LeadStatusChange, Lookups,
     OpportunityExport,
