@@ -5,6 +5,7 @@
 mod api;
 mod api_commerce;
 mod api_crm;
+mod api_forecast;
 mod auth;
 mod error;
 mod extract;
@@ -75,6 +76,7 @@ impl AppState {
         api_commerce::price_book_create, api_commerce::prices_set, api_commerce::lines, api_commerce::lines_set,
         api_commerce::quotes, api_commerce::quote, api_commerce::quote_create, api_commerce::quote_status,
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
+        api_forecast::series, api_forecast::series_input,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -257,6 +259,7 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", get(api_commerce::orders))
         .route("/orders/{id}", get(api_commerce::order))
         .route("/orders/{id}/steps", post(api_commerce::order_step))
+        .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))

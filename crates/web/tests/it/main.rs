@@ -9,6 +9,7 @@ mod backup;
 mod browser;
 mod commerce;
 mod crm;
+mod forecast;
 mod helpers;
 mod import;
 mod lists;
