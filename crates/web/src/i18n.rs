@@ -172,6 +172,9 @@ mod tests {
         for s in ["created", "scheduled", "installed", "installation-failed", "cancelled"] {
             used.insert(format!("order-event-{s}"));
         }
+        for m in 1..=12 {
+            used.insert(format!("series-month-{m}"));
+        }
         for s in ["running", "failed", "interrupted"] {
             used.insert(format!("import-job-{s}"));
         }

@@ -15,6 +15,7 @@ mod pages;
 mod pages_admin;
 mod pages_commerce;
 mod pages_crm;
+mod pages_forecast;
 mod pages_import;
 
 use std::sync::Arc;
@@ -277,6 +278,8 @@ pub fn router(state: AppState) -> Router {
         .route("/opportunities/{id}/quotes", post(pages_commerce::quote_create))
         .route("/opportunities/{id}/order", post(pages_commerce::order_create))
         .route("/quotes", get(pages_commerce::quotes))
+        .route("/forecasts/series", get(pages_forecast::series))
+        .route("/forecasts/series.csv", get(pages_forecast::series_csv))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))
