@@ -11,6 +11,7 @@ mod comp;
 mod crm;
 mod demo_load;
 mod error;
+mod forecast;
 mod import;
 mod jobs;
 mod kpi;
@@ -21,6 +22,10 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use self::forecast::{
+    ForecastPoint, Grain, HistoryPoint, MAX_HORIZON, SeriesForecast, SeriesInput, SeriesInputError, check_horizon,
+    forecast_input, next_period_labels, parse_series_csv, parse_slice,
+};
 pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,

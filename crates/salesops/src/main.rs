@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod bench;
+#[path = "forecast.rs"]
+mod forecast_cli;
 mod kpi;
 mod planning;
 
@@ -182,6 +184,11 @@ enum Command {
         #[command(subcommand)]
         command: planning::CapacityCommand,
     },
+    /// Forecasts: `forecast series --input FILE.csv --horizon H --season M` (docs/forecasting.md).
+    Forecast {
+        #[command(subcommand)]
+        command: ForecastCommand,
+    },
     /// Administer users from the command line (e.g. the first administrator).
     User {
         #[command(subcommand)]
@@ -234,6 +241,25 @@ enum BenchCommand {
         file: PathBuf,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ForecastCommand {
+    /// Forecast a series read from CSV (a `value` column, or `period,value`; header optional) with
+    /// the automatic method: point forecasts with 80% and 95% intervals, the method chosen and
+    /// diagnostics. Bad input exits with status 2, naming the line.
+    Series {
+        #[arg(long)]
+        input: PathBuf,
+        /// Periods to forecast.
+        #[arg(long)]
+        horizon: usize,
+        /// Season length: 12 monthly, 52 weekly, 4 quarterly, 1 for none.
+        #[arg(long, default_value_t = 1)]
+        season: usize,
+        #[arg(long, value_enum, default_value_t = forecast_cli::SeriesFormat::Table)]
+        format: forecast_cli::SeriesFormat,
     },
 }
 
@@ -604,6 +630,9 @@ async fn run() -> Result<()> {
                 say!("dry run: nothing was written");
             }
             Ok(())
+        }
+        Command::Forecast { command: ForecastCommand::Series { input, horizon, season, format } } => {
+            forecast_cli::series(&input, horizon, season, format)
         }
         Command::User { command: UserCommand::Create { database_url, email, name, role, time_zone, locale } } => {
             let store = open(&database_url, 2).await?;

@@ -15,6 +15,7 @@ mod bulk;
 mod commerce;
 mod comp;
 mod crm;
+mod forecast;
 mod import;
 mod jobs;
 mod kpi;
@@ -45,6 +46,7 @@ pub use crm::{
     ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
+pub use forecast::{RevenueSlice, WonAmount};
 pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, LeadStatusChange, Lookups,
     OpportunityExport,

@@ -175,6 +175,9 @@ mod tests {
         for s in ["open", "calculated", "approved", "locked"] {
             used.insert(format!("comp-status-{s}"));
         }
+        for m in 1..=12 {
+            used.insert(format!("series-month-{m}"));
+        }
         for s in ["running", "failed", "interrupted"] {
             used.insert(format!("import-job-{s}"));
         }

@@ -6,6 +6,7 @@ mod api;
 mod api_commerce;
 mod api_comp;
 mod api_crm;
+mod api_forecast;
 mod api_kpi;
 mod api_planning;
 mod auth;
@@ -18,6 +19,7 @@ mod pages_admin;
 mod pages_commerce;
 mod pages_comp;
 mod pages_crm;
+mod pages_forecast;
 mod pages_import;
 mod pages_kpi;
 mod pages_planning;
@@ -84,6 +86,7 @@ impl AppState {
         api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
+        api_forecast::series, api_forecast::series_input,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -282,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .route("/territories/pareto", post(api_planning::pareto))
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
+        .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -304,6 +308,8 @@ pub fn router(state: AppState) -> Router {
         .route("/funnel", get(pages_kpi::funnel))
         .route("/process-map", get(pages_kpi::process_map))
         .route("/quotes", get(pages_commerce::quotes))
+        .route("/forecasts/series", get(pages_forecast::series))
+        .route("/forecasts/series.csv", get(pages_forecast::series_csv))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

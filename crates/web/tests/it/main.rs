@@ -10,6 +10,7 @@ mod browser;
 mod commerce;
 mod comp;
 mod crm;
+mod forecast;
 mod helpers;
 mod import;
 mod kpi;
