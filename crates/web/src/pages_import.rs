@@ -223,6 +223,9 @@ pub async fn import_submit(State(state): State<AppState>, u: UploadAuth) -> Page
     };
     // A small file is done at once and its result shown here; a large one continues as a job
     // whose page shows the progress.
+    if state.import_wait.is_zero() {
+        return Ok(see_other(&format!("/import/jobs/{job}")));
+    }
     let outcome = match tokio::time::timeout(state.import_wait, &mut handle).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(_)) => Err(AppError::Internal("the import job stopped unexpectedly".into())),
