@@ -235,7 +235,11 @@ pub async fn statement(
             plan: format!("{} v{}", s.plan_key, s.plan_version),
             payable: money(&sh.t, &s.payable, &s.currency),
             held: money(&sh.t, &s.held, &s.currency),
-            credited: s.credited.parse::<Decimal>().map(|d| d.round_dp(2).to_string()).unwrap_or_default(),
+            credited: s
+                .credited
+                .parse::<Decimal>()
+                .map(|d| model::format_decimal(sh.t.locale, d, 2))
+                .unwrap_or_default(),
             attainment: s.attainment.as_deref().map(percent).unwrap_or_default(),
             lines: s
                 .lines

@@ -283,4 +283,7 @@ both!(a_capacity_plan_hires_to_reach_the_target, |t| {
     assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attrition")));
     let rep = t.session(REP).await;
     assert_eq!(t.send("POST", "/api/v1/capacity/plan", &rep, Some(body)).await.status, StatusCode::FORBIDDEN);
+    // Reps are not offered the planning page they may not open; planners are.
+    assert!(!t.get("/", &rep).await.body.contains("href=\"/territories/balance\""));
+    assert!(t.get("/", &ops).await.body.contains("href=\"/territories/balance\""));
 });
