@@ -27,8 +27,13 @@ impl Drop for Driver {
 
 /// Waits for an element to appear (after a navigation or a form submit).
 pub(crate) async fn wait_for(d: &WebDriver, by: By) -> WebElement {
+    wait_for_secs(d, by, 15).await
+}
+
+/// [`wait_for`] with a longer limit, for pages that compute before they answer.
+pub(crate) async fn wait_for_secs(d: &WebDriver, by: By, seconds: u64) -> WebElement {
     d.query(by)
-        .wait(std::time::Duration::from_secs(15), std::time::Duration::from_millis(50))
+        .wait(std::time::Duration::from_secs(seconds), std::time::Duration::from_millis(50))
         .first()
         .await
         .expect("element appears")
@@ -99,6 +104,15 @@ pub(crate) async fn browser(driver_port: u16, width: u32, height: u32) -> WebDri
     WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps).await.expect("browser session")
 }
 
+/// Serves the test app's router on a free local port; returns its base URL.
+pub(crate) async fn serve(t: &crate::TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
 pub(crate) async fn sign_in(d: &WebDriver, base: &str, email: &str) {
     d.goto(format!("{base}/login")).await.unwrap();
     wait_for(d, By::Id("email")).await.send_keys(email).await.unwrap();
@@ -124,10 +138,7 @@ async fn cells(d: &WebDriver, table: &str, column: usize) -> Vec<String> {
 async fn two_roles_in_a_real_browser() {
     let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = spawn_app(Kind::Sqlite).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = serve(&t).await;
 
     // The head of commercial operations: English, the whole company, administration.
     let d = browser(driver_port, 1366, 900).await;
@@ -271,10 +282,7 @@ async fn rep_open_opportunity_in(t: &crate::TestApp, stage: &str) -> i64 {
 async fn crm_import_and_pipeline_in_a_real_browser() {
     let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = spawn_app(Kind::Sqlite).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = serve(&t).await;
     let uploads = UploadDir::new();
 
     // The CRM administrator brings in last year's deals from Salesforce. First a check of a
@@ -369,10 +377,7 @@ async fn crm_import_and_pipeline_in_a_real_browser() {
 async fn products_quotes_and_orders_in_a_real_browser() {
     let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = spawn_app(Kind::Sqlite).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = serve(&t).await;
 
     // The rep (Dutch) adds two training days to a deal in negotiation, then quotes and sends it.
     let id = rep_open_opportunity_in(&t, "Negotiation").await;

@@ -295,10 +295,7 @@ async fn comp_pages_in_a_real_browser() {
     let finance = t.session(FINANCE).await;
     let r = t.send("POST", "/api/v1/comp/runs", &finance, Some(json!({"period": MAY}))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = crate::browser::serve(&t).await;
 
     // The rep reads and accepts the plan, then reads the statement and tries the what-if.
     let d = browser(driver_port, 1366, 900).await;

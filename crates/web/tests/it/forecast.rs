@@ -163,74 +163,17 @@ both!(the_series_page_renders_a_chart_table_and_download, |t| {
 /// Headless Chromium screenshot of the page (saved to target/screenshots/series-forecast.png).
 #[tokio::test]
 async fn the_series_page_in_a_real_browser() {
-    use std::os::unix::process::CommandExt;
+    use crate::browser::{browser, serve, shot, sign_in, start_driver, wait_for};
     use thirtyfour::prelude::*;
-    let (driver, chromium) = ("/usr/bin/chromedriver", "/usr/bin/chromium");
-    if !std::path::Path::new(driver).exists() || !std::path::Path::new(chromium).exists() {
-        assert!(std::env::var("SALESOPS_TEST_BROWSER_REQUIRED").is_err(), "chromium/chromedriver are required");
-        return;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = std::process::Command::new(driver)
-        .process_group(0)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    struct Kill(u32);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("kill").arg("-9").arg("--").arg(format!("-{}", self.0)).status();
-        }
-    }
-    let _kill = Kill(child.id());
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = crate::spawn_app(crate::Kind::Sqlite).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let profile = std::env::temp_dir().join(crate::unique("chromium_profile"));
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(chromium).unwrap();
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
-    caps.add_arg("--window-size=1366,1400").unwrap();
-    let d = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("browser session");
-    let wait = |by: By| {
-        let d = d.clone();
-        async move {
-            d.query(by)
-                .wait(std::time::Duration::from_secs(15), std::time::Duration::from_millis(50))
-                .first()
-                .await
-                .expect("element")
-        }
-    };
-    d.goto(format!("{base}/login")).await.unwrap();
-    wait(By::Id("email")).await.send_keys(HEAD).await.unwrap();
-    d.find(By::Id("password")).await.unwrap().send_keys(crate::PASSWORD).await.unwrap();
-    d.find(By::Id("sign-in")).await.unwrap().click().await.unwrap();
-    wait(By::Id("me-name")).await;
+    let base = serve(&t).await;
+    let d = browser(driver_port, 1366, 1400).await;
+    sign_in(&d, &base, HEAD).await;
     d.goto(format!("{base}/forecasts/series?slice=total&grain=month&horizon=12")).await.unwrap();
-    wait(By::Css("svg.series-chart")).await;
+    wait_for(&d, By::Css("svg.series-chart")).await;
     let rows = d.find_all(By::Css("#series-forecast tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 12);
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    d.screenshot(&dir.join("series-forecast.png")).await.unwrap();
+    shot(&d, "series-forecast").await;
     d.quit().await.unwrap();
-    drop(_kill);
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(profile);
 }

@@ -229,84 +229,18 @@ both!(the_fiscal_calendar_is_a_company_setting, |t| {
 
 mod browser {
     //! Screenshots of the KPI pages in headless Chromium (skipped where it is not installed).
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
-
     use thirtyfour::prelude::*;
 
-    use crate::{HEAD, Kind, PASSWORD, spawn_app};
-
-    struct Driver(Child);
-
-    impl Drop for Driver {
-        fn drop(&mut self) {
-            let _ = Command::new("kill").arg("-9").arg("--").arg(format!("-{}", self.0.id())).status();
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    async fn wait_for(d: &WebDriver, by: By) -> WebElement {
-        d.query(by)
-            .wait(std::time::Duration::from_secs(15), std::time::Duration::from_millis(50))
-            .first()
-            .await
-            .expect("element appears")
-    }
+    use crate::browser::{browser, serve, shot, sign_in, start_driver, wait_for};
+    use crate::{HEAD, Kind, spawn_app};
 
     #[tokio::test]
     async fn kpi_pages_in_a_real_browser() {
-        let (driver, browser) = ("/usr/bin/chromedriver", "/usr/bin/chromium");
-        if !std::path::Path::new(driver).exists() || !std::path::Path::new(browser).exists() {
-            assert!(std::env::var("SALESOPS_TEST_BROWSER_REQUIRED").is_err(), "chromium is required");
-            return;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        use std::os::unix::process::CommandExt;
-        let child = Command::new(driver)
-            .process_group(0)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let _driver = Driver(child);
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        let Some((_driver, driver_port)) = start_driver().await else { return };
         let t = spawn_app(Kind::Sqlite).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-
-        let profile = std::env::temp_dir().join(crate::unique("chromium_profile"));
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(browser).unwrap();
-        for arg in [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            &format!("--user-data-dir={}", profile.display()),
-            "--window-size=1500,1000",
-        ] {
-            caps.add_arg(arg).unwrap();
-        }
-        let d = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("browser session");
-        d.goto(format!("{base}/login")).await.unwrap();
-        wait_for(&d, By::Id("email")).await.send_keys(HEAD).await.unwrap();
-        d.find(By::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-        d.find(By::Id("sign-in")).await.unwrap().click().await.unwrap();
-        wait_for(&d, By::Id("me-name")).await;
-
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
+        let base = serve(&t).await;
+        let d = browser(driver_port, 1500, 1000).await;
+        sign_in(&d, &base, HEAD).await;
         d.goto(format!(
             "{base}/kpis?by=team&period=2026-Q1&compare=previous&metric=revenue&metric=deals_closed&metric=win_rate\
              &metric=open_pipeline&metric=sales_cycle_length&metric=calls_placed&metric=net_promoter_score"
@@ -314,15 +248,15 @@ mod browser {
         .await
         .unwrap();
         let table = wait_for(&d, By::Id("kpi-table")).await;
-        d.screenshot(&dir.join("kpi-01-kpis.png")).await.unwrap();
+        shot(&d, "kpi-01-kpis").await;
         let text = table.text().await.unwrap();
         assert!(text.to_lowercase().contains("total"), "{text}");
         d.goto(format!("{base}/funnel")).await.unwrap();
         wait_for(&d, By::Id("funnel-chart")).await;
-        d.screenshot(&dir.join("kpi-02-funnel.png")).await.unwrap();
+        shot(&d, "kpi-02-funnel").await;
         d.goto(format!("{base}/process-map")).await.unwrap();
         wait_for(&d, By::Id("process-chart")).await;
-        d.screenshot(&dir.join("kpi-03-process-map.png")).await.unwrap();
+        shot(&d, "kpi-03-process-map").await;
         d.quit().await.unwrap();
     }
 }

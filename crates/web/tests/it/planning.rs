@@ -145,89 +145,22 @@ both!(the_page_shows_tables_map_and_pareto_chart_for_a_manager, |t| {
 /// SALESOPS_TEST_BROWSER_REQUIRED is set.
 #[tokio::test]
 async fn the_balancing_page_in_a_real_browser() {
-    use std::os::unix::process::CommandExt;
+    use crate::browser::{browser, serve, shot, sign_in, start_driver, wait_for_secs};
     use thirtyfour::prelude::*;
 
-    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-    const CHROMIUM: &str = "/usr/bin/chromium";
-    struct Driver(std::process::Child);
-    impl Drop for Driver {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("kill").arg("-9").arg("--").arg(format!("-{}", self.0.id())).status();
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        assert!(std::env::var("SALESOPS_TEST_BROWSER_REQUIRED").is_err(), "chromium/chromedriver are required");
-        return;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = std::process::Command::new(CHROMEDRIVER)
-        .process_group(0)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let _driver = Driver(child);
-    let mut ready = false;
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert!(ready, "chromedriver did not start");
-
+    let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = crate::spawn_app(crate::Kind::Sqlite).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = t.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-
-    let profile = std::env::temp_dir().join(crate::unique("chromium_profile"));
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(CHROMIUM).unwrap();
-    for arg in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        &format!("--user-data-dir={}", profile.display()),
-        "--window-size=1366,2400",
-    ] {
-        caps.add_arg(arg).unwrap();
-    }
-    let d = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("browser session");
-    let wait = |by: By| {
-        let d = d.clone();
-        async move {
-            d.query(by)
-                .wait(std::time::Duration::from_secs(30), std::time::Duration::from_millis(50))
-                .first()
-                .await
-                .expect("element appears")
-        }
-    };
-    d.goto(format!("{base}/login")).await.unwrap();
-    wait(By::Id("email")).await.send_keys(OPS).await.unwrap();
-    d.find(By::Id("password")).await.unwrap().send_keys(crate::PASSWORD).await.unwrap();
-    d.find(By::Id("sign-in")).await.unwrap().click().await.unwrap();
-    wait(By::Id("me-name")).await;
+    let base = serve(&t).await;
+    let d = browser(driver_port, 1366, 2400).await;
+    sign_in(&d, &base, OPS).await;
     d.goto(format!("{base}/territories/balance?run=1&units=60&reps=5&seed=3&objective=distance&low=0.8&high=1.2"))
         .await
         .unwrap();
-    wait(By::Id("territory-map")).await;
+    wait_for_secs(&d, By::Id("territory-map"), 30).await;
     let rows = d.find_all(By::Css("#territory-reps tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 5);
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    d.screenshot(&dir.join("planning-balance.png")).await.unwrap();
-    d.clone().quit().await.unwrap();
+    shot(&d, "planning-balance").await;
+    d.quit().await.unwrap();
 }
 
 both!(quotas_are_allocated_exactly_and_bad_figures_name_the_field, |t| {
