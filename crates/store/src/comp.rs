@@ -120,6 +120,24 @@ pub struct RunRow {
     pub created_at: jiff::Timestamp,
 }
 
+/// A stored line as read, with its statement.
+#[derive(sqlx::FromRow)]
+struct LineDbRow {
+    statement_id: i64,
+    position: i64,
+    rule: String,
+    kind: String,
+    transaction_id: Option<i64>,
+    overlay_of: Option<i64>,
+    segment: i64,
+    grp: i64,
+    status: String,
+    amount: String,
+    opportunity_id: Option<i64>,
+    sentence: String,
+    explanation_json: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LineRow {
     pub position: i64,
@@ -486,46 +504,39 @@ impl Store {
             Option<String>,
             Option<String>,
         )> = dispatch!(self, p => bind_all!(sqlx::query_as(&sql), w.args).fetch_all(p).await?);
+        // The lines of every selected statement, in a few queries (not one per statement).
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let mut lines_of: std::collections::HashMap<i64, Vec<LineRow>> = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT statement_id, position, rule, kind, transaction_id, overlay_of, segment, grp, status, amount, \
+                 opportunity_id, sentence, explanation_json FROM comp_lines WHERE statement_id IN ({}) \
+                 ORDER BY statement_id, position",
+                chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            );
+            let found: Vec<LineDbRow> = dispatch!(self, p => sqlx::query_as(&sql).fetch_all(p).await?);
+            for l in found {
+                let explanation = serde_json::from_str(&l.explanation_json)
+                    .map_err(|e| StoreError::Corrupt(format!("statement {}: explanation: {e}", l.statement_id)))?;
+                lines_of.entry(l.statement_id).or_default().push(LineRow {
+                    position: l.position,
+                    rule: l.rule,
+                    kind: l.kind,
+                    transaction_id: l.transaction_id,
+                    overlay_of: l.overlay_of,
+                    segment: l.segment,
+                    grp: l.grp,
+                    status: l.status,
+                    amount: l.amount,
+                    opportunity_id: l.opportunity_id,
+                    sentence: l.sentence,
+                    explanation,
+                });
+            }
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            #[allow(clippy::type_complexity)] // a plain row tuple, named right below
-            let lines: Vec<(
-                i64,
-                String,
-                String,
-                Option<i64>,
-                Option<i64>,
-                i64,
-                i64,
-                String,
-                String,
-                Option<i64>,
-                String,
-                String,
-            )> = dispatch!(self, p => sqlx::query_as(
-                    "SELECT position, rule, kind, transaction_id, overlay_of, segment, grp, status, amount, opportunity_id, \
-                     sentence, explanation_json FROM comp_lines WHERE statement_id = $1 ORDER BY position")
-                    .bind(r.0).fetch_all(p).await?);
-            let lines = lines
-                .into_iter()
-                .map(|l| {
-                    Ok(LineRow {
-                        position: l.0,
-                        rule: l.1,
-                        kind: l.2,
-                        transaction_id: l.3,
-                        overlay_of: l.4,
-                        segment: l.5,
-                        grp: l.6,
-                        status: l.7,
-                        amount: l.8,
-                        opportunity_id: l.9,
-                        sentence: l.10,
-                        explanation: serde_json::from_str(&l.11)
-                            .map_err(|e| StoreError::Corrupt(format!("statement {}: explanation: {e}", r.0)))?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let lines = lines_of.remove(&r.0).unwrap_or_default();
             out.push(StatementRow {
                 id: r.0,
                 run_id: r.1,
