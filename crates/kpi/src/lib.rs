@@ -20,6 +20,7 @@
 //!
 //! Definitions of every KPI: `docs/kpis.md`.
 
+pub mod alerts;
 pub mod build;
 mod catalogue;
 mod drill;
