@@ -750,3 +750,6 @@ fn engine_error(e: kpi::KpiError) -> AppError {
         kpi::KpiError::NoData { .. } => AppError::invalid("metric", e.to_string()),
     }
 }
+
+mod alerts;
+pub use alerts::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};

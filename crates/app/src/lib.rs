@@ -30,6 +30,7 @@ pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,
 };
+pub use crate::kpi::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};
 pub use ::comp as comp_engine;
 pub use ::kpi as kpi_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};

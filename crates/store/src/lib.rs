@@ -8,6 +8,7 @@
 //! Writes that users make go through functions taking an [`AuditContext`]; they insert the
 //! audit entry in the same transaction as the change.
 
+mod alerts;
 mod audit;
 mod auth;
 mod backup;
@@ -33,6 +34,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use alerts::{AlertRunRow, NotificationRow, PendingMail, WebhookRow};
 pub use audit::{AuditContext, AuditEntry, AuditFilter};
 pub use auth::{ApiTokenRow, NewApiToken, SessionRow};
 pub use backup::{BackupSummary, TABLES};
