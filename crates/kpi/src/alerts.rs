@@ -32,13 +32,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions {
-            recent_days: 7,
-            baseline_days: 56,
-            fdr: 0.05,
-            kpis: DEFAULT_KPIS.to_vec(),
-            drivers: 3,
-        }
+        ScanOptions { recent_days: 7, baseline_days: 56, fdr: 0.05, kpis: DEFAULT_KPIS.to_vec(), drivers: 3 }
     }
 }
 
@@ -215,11 +209,7 @@ pub fn scan(
         if by.is_empty() {
             diagnostics.extend(notes);
         }
-        let table = if by.is_empty() {
-            KpiTable { rows: table.totals(), ..table }
-        } else {
-            table
-        };
+        let table = if by.is_empty() { KpiTable { rows: table.totals(), ..table } } else { table };
         let per_slice = windows(&table, recent_from, nk);
         for (slice, w) in &per_slice {
             let scope = match (by.first(), slice.first().copied().flatten()) {
@@ -251,11 +241,28 @@ pub fn scan(
             let down = f.recent_rate < f.baseline_rate;
             let worse = down != kpi.lower_is_better();
             let drivers = if kpi.unit() == Unit::Share && !matches!(scope, Scope::Rep(_)) {
-                drivers(facts, kpi, &options.kpis, scope, &rep_windows, options.drivers, f.recent_rate - f.baseline_rate)
+                drivers(
+                    facts,
+                    kpi,
+                    &options.kpis,
+                    scope,
+                    &rep_windows,
+                    options.drivers,
+                    f.recent_rate - f.baseline_rate,
+                )
             } else {
                 Vec::new()
             };
-            Some(Alert { kpi, scope, baseline_rate: f.baseline_rate, recent_rate: f.recent_rate, z, p_value, worse, drivers })
+            Some(Alert {
+                kpi,
+                scope,
+                baseline_rate: f.baseline_rate,
+                recent_rate: f.recent_rate,
+                z,
+                p_value,
+                worse,
+                drivers,
+            })
         })
         .collect();
     alerts.sort_by(|a, b| a.p_value.total_cmp(&b.p_value).then(a.scope.cmp(&b.scope)));

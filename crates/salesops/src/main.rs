@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod alerts;
 mod bench;
 #[path = "forecast.rs"]
 mod forecast_cli;
@@ -66,6 +67,15 @@ struct ServeArgs {
     /// Maximum database connections of this process (8 measured best for SQLite on 2 cores).
     #[arg(long, default_value_t = 8)]
     max_connections: u32,
+    /// SMTP relay for alert e-mails: smtp://host:port (none: alerts stay in the app and webhooks)
+    #[arg(long, env = "SALESOPS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender address of alert e-mails
+    #[arg(long, env = "SALESOPS_MAIL_FROM", default_value = "salesops <salesops@localhost>")]
+    mail_from: String,
+    /// Hour of the day (company time zone) from which the daily trend-alert run starts; -1: never
+    #[arg(long, env = "SALESOPS_ALERTS_HOUR", default_value_t = 7, allow_negative_numbers = true)]
+    alerts_hour: i8,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +193,11 @@ enum Command {
     Capacity {
         #[command(subcommand)]
         command: planning::CapacityCommand,
+    },
+    /// Trend alerts: `alerts scan` (preview) and `alerts run` (store, notify, e-mail, webhooks).
+    Alerts {
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
     },
     /// Forecasts: `forecast series --input FILE.csv --horizon H --season M` (docs/forecasting.md).
     Forecast {
@@ -336,6 +351,12 @@ async fn run_server(store: Store, args: &ServeArgs, banner: Option<String>) -> R
     let mut state = web::AppState::new(app.clone());
     state.trust_proxy = args.trust_proxy;
     state.secure_cookies = args.secure_cookies;
+    if let Some(url) = &args.smtp_url {
+        state.mailer =
+            Some(web::alerts::Mailer::parse(url, &args.mail_from).map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?);
+    }
+    let alerts_state = state.clone();
+    let alerts_hour = args.alerts_hour;
     let listener =
         tokio::net::TcpListener::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
@@ -345,6 +366,14 @@ async fn run_server(store: Store, args: &ServeArgs, banner: Option<String>) -> R
         loop {
             if let Err(e) = app.sweep(&holder).await {
                 tracing::warn!(error = %e, "housekeeping failed");
+            }
+            // The daily trend-alert run; stored once per date, so any number of processes may try.
+            if alerts_hour >= 0 {
+                match web::alerts::daily(&alerts_state, alerts_hour).await {
+                    Ok(Some((run, d))) => tracing::info!(run, ?d, "trend alerts sent"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "trend alerts failed"),
+                }
             }
             tokio::time::sleep(Duration::from_secs(300)).await;
         }
@@ -515,6 +544,7 @@ async fn run() -> Result<()> {
             Ok(())
         }
         Command::Kpi(args) => kpi::run(args).await,
+        Command::Alerts { command } => alerts::run(command).await,
         Command::Bench { command: BenchCommand::Import { database_url, rows, reimport } } => {
             bench_import(&database_url, rows, reimport, cli.json).await
         }

@@ -123,7 +123,7 @@ impl Store {
                 let after = serde_json::json!({
                     "as_of": as_of, "tested": tested, "alerts": alert_count, "notifications": notifications.len()
                 });
-                audit!(tx, ctx, "created", "alert_run", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
+                audit!(tx, ctx, "create", "alert_run", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
                 tx.commit().await?;
                 (id, true)
             }
@@ -146,7 +146,8 @@ impl Store {
 
     /// A reader's notifications, newest first.
     pub async fn notifications(&self, user: i64, limit: i64) -> Result<Vec<NotificationRow>> {
-        let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2");
+        let sql =
+            format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2");
         let rows: Vec<NotificationTuple> =
             dispatch!(self, p => sqlx::query_as(&sql).bind(user).bind(limit).fetch_all(p).await?);
         rows.into_iter().map(notification_row).collect()
@@ -221,7 +222,7 @@ impl Store {
                 .fetch_one(&mut *tx).await?;
             // The secret never goes into the audit log.
             let after = serde_json::json!({"url": url});
-            audit!(tx, ctx, "created", "webhook", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
+            audit!(tx, ctx, "create", "webhook", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
             tx.commit().await?;
             id
         });
@@ -245,7 +246,7 @@ impl Store {
             };
             sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
             let before = serde_json::json!({"url": url});
-            audit!(tx, ctx, "deleted", "webhook", Some(id.to_string()), Some(&before), None::<&serde_json::Value>);
+            audit!(tx, ctx, "delete", "webhook", Some(id.to_string()), Some(&before), None::<&serde_json::Value>);
             tx.commit().await?;
         });
         Ok(())

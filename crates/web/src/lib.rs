@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document, health and metrics endpoints, and [`serve`] with
 //! graceful shutdown. Only this crate knows HTTP and JSON.
 
+pub mod alerts;
 mod api;
 mod api_commerce;
 mod api_comp;
@@ -50,6 +51,8 @@ pub struct AppState {
     /// How long the import page waits for an import before showing its job page with the
     /// progress instead.
     pub import_wait: std::time::Duration,
+    /// Where alert e-mails go out; none: alerts stay in the app (and webhooks).
+    pub mailer: Option<alerts::Mailer>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             trust_proxy: false,
             secure_cookies: false,
             import_wait: std::time::Duration::from_secs(2),
+            mailer: None,
         }
     }
 }
@@ -87,6 +91,8 @@ impl AppState {
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
         api_forecast::series, api_forecast::series_input,
+        alerts::api_scan, alerts::api_run, alerts::api_notifications, alerts::api_notifications_read,
+        alerts::api_webhooks, alerts::api_webhook_create, alerts::api_webhook_delete,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -286,6 +292,12 @@ pub fn router(state: AppState) -> Router {
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
         .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
+        .route("/alerts/scan", get(alerts::api_scan))
+        .route("/alerts/run", post(alerts::api_run))
+        .route("/notifications", get(alerts::api_notifications))
+        .route("/notifications/read", post(alerts::api_notifications_read))
+        .route("/webhooks", get(alerts::api_webhooks).post(alerts::api_webhook_create))
+        .route("/webhooks/{id}", axum::routing::delete(alerts::api_webhook_delete))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -310,6 +322,7 @@ pub fn router(state: AppState) -> Router {
         .route("/quotes", get(pages_commerce::quotes))
         .route("/forecasts/series", get(pages_forecast::series))
         .route("/forecasts/series.csv", get(pages_forecast::series_csv))
+        .route("/alerts", get(alerts::page).post(alerts::page_action))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

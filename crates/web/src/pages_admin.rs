@@ -514,6 +514,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "installed",
     "installation_failed",
     "cancelled",
+    "read",
+    "delete",
 ];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
@@ -545,6 +547,9 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "comp_assignment",
     "comp_period",
     "comp_run",
+    "alert_run",
+    "notification",
+    "webhook",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

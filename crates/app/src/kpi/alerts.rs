@@ -158,6 +158,11 @@ impl App {
         Ok(self.now().to_zoned(self.company_zone().await?).date())
     }
 
+    /// The hour of the day in the company's time zone (when the daily run may start).
+    pub async fn alerts_local_hour(&self) -> Result<i8, AppError> {
+        Ok(self.now().to_zoned(self.company_zone().await?).hour())
+    }
+
     async fn alerts_report(&self, viewer: &Viewer, as_of: Date) -> Result<AlertReport, AppError> {
         let calendar = self.fiscal_calendar().await?;
         let loaded = self.kpi_load(viewer, None).await?;
@@ -255,12 +260,19 @@ impl App {
         let json = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?;
         let (run_id, created) = self
             .store
-            .alert_run_save(&ctx, &as_of.to_string(), report.tested as i64, report.alerts.len() as i64, &json, &notifications)
+            .alert_run_save(
+                &ctx,
+                &as_of.to_string(),
+                report.tested as i64,
+                report.alerts.len() as i64,
+                &json,
+                &notifications,
+            )
             .await?;
         if !created {
             let stored = self.store.alert_run(run_id).await?;
-            let report: AlertReport =
-                serde_json::from_str(&stored.report).map_err(|e| AppError::Internal(format!("alert run {run_id}: {e}")))?;
+            let report: AlertReport = serde_json::from_str(&stored.report)
+                .map_err(|e| AppError::Internal(format!("alert run {run_id}: {e}")))?;
             return Ok(AlertRunOutcome { run_id, created, report, notifications: 0 });
         }
         Ok(AlertRunOutcome { run_id, created, report, notifications: notifications.len() })

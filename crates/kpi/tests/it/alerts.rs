@@ -2,7 +2,7 @@
 //! company level and named as the driver; steady figures raise nothing.
 
 use jiff::ToSpan;
-use kpi::alerts::{Scope, ScanError, ScanOptions, scan};
+use kpi::alerts::{ScanError, ScanOptions, Scope, scan};
 use kpi::facts::{ActivityFact, NONE, OpportunityFact, Outcome, RepFact};
 use kpi::{Facts, Kpi};
 use model::{ActivityId, ActivityKind, FiscalCalendar, OpportunityId, UserId};
@@ -78,7 +78,9 @@ fn a_collapsed_win_rate_is_flagged_with_its_driver() {
     // Ann explains the whole drop: her rate effect, nobody else's.
     assert_eq!(company.drivers.len(), 1);
     assert_eq!(company.drivers[0].rep, 0);
-    assert!((company.drivers[0].mix + company.drivers[0].rate - (company.recent_rate - company.baseline_rate)).abs() < 1e-9);
+    assert!(
+        (company.drivers[0].mix + company.drivers[0].rate - (company.recent_rate - company.baseline_rate)).abs() < 1e-9
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! (each test in its own schema). Browser tests drive headless Chromium via chromedriver.
 
 mod admin;
+mod alerts;
 mod api_errors;
 mod auth;
 mod backup;
