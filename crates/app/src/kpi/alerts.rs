@@ -178,7 +178,12 @@ impl App {
             Some(d) => d,
             None => self.alerts_today().await?,
         };
-        self.alerts_report(&self.viewer(p).await?, as_of).await
+        let mut report = self.alerts_report(&self.viewer(p).await?, as_of).await?;
+        if p.role().visibility() == Visibility::Own {
+            // A rep's "company" and "region" are their own figures again.
+            report.alerts.retain(|a| a.level == "rep");
+        }
+        Ok(report)
     }
 
     /// The company-wide run for `as_of`: stores the scan and one notification per alert and

@@ -256,3 +256,38 @@ both!(a_run_is_mailed_to_each_reader_and_posted_signed_to_webhooks, |t| {
     let listed = t.get("/api/v1/webhooks", &admin).await.json();
     assert_eq!(listed[0]["last_status"], "204");
 });
+
+mod in_a_browser {
+    use thirtyfour::prelude::*;
+
+    use crate::browser::{browser, serve, shot, sign_in, start_driver, wait_for};
+    use crate::{HEAD, Kind, REP, spawn_app};
+
+    #[tokio::test]
+    async fn the_head_runs_the_alerts_and_the_rep_reads_theirs() {
+        let Some((_driver, driver_port)) = start_driver().await else { return };
+        let t = spawn_app(Kind::Sqlite).await.unwrap();
+        super::call_burst(&t).await;
+        let base = serve(&t).await;
+        let d = browser(driver_port, 1400, 1000).await;
+        sign_in(&d, &base, HEAD).await;
+        d.goto(format!("{base}/alerts?as_of={}", super::AS_OF)).await.unwrap();
+        wait_for(&d, By::Css("#scan-alerts tbody tr")).await;
+        let rows = d.find(By::Id("scan-alerts")).await.unwrap();
+        assert!(rows.text().await.unwrap().contains("Calls"));
+        d.find(By::Id("run-alerts")).await.unwrap().click().await.unwrap();
+        let done = wait_for(&d, By::Id("flash-done")).await.text().await.unwrap();
+        assert!(done.starts_with("Run stored"), "{done}");
+        shot(&d, "alerts-01-head").await;
+        d.delete_all_cookies().await.unwrap();
+        sign_in(&d, &base, REP).await;
+        d.goto(format!("{base}/alerts?as_of={}", super::AS_OF)).await.unwrap();
+        let list = wait_for(&d, By::Css("#notice-list tr.unread")).await.text().await.unwrap();
+        assert!(list.contains("per dag"), "Dutch for the rep: {list}");
+        shot(&d, "alerts-02-rep").await;
+        d.find(By::Id("read-all")).await.unwrap().click().await.unwrap();
+        wait_for(&d, By::Id("flash-done")).await;
+        assert!(d.find(By::Css("#notice-list tr.unread")).await.is_err());
+        d.quit().await.unwrap();
+    }
+}
