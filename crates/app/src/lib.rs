@@ -12,6 +12,7 @@ mod crm;
 mod demo_load;
 mod error;
 mod forecast;
+mod forecast_calls;
 mod import;
 mod jobs;
 mod kpi;
@@ -25,6 +26,11 @@ use jiff::Timestamp;
 pub use self::forecast::{
     ForecastPoint, Grain, HistoryPoint, MAX_HORIZON, SeriesForecast, SeriesInput, SeriesInputError, check_horizon,
     forecast_input, next_period_labels, parse_series_csv, parse_slice,
+};
+pub use self::forecast_calls::{
+    Accuracy, AccuracyRow, Call, CallAccuracy, CallCategory, CallNode, CallRollup, CallSettings, CallSource,
+    CategoryAmounts, RollupMethod, SnapshotOutcome, StepKind, Submission, Waterfall, WaterfallOpportunity,
+    WaterfallStep, parse_call_period,
 };
 pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,

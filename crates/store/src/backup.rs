@@ -53,6 +53,8 @@ pub const TABLES: &[&str] = &[
     "comp_runs",
     "comp_statements",
     "comp_lines",
+    "forecast_submissions",
+    "forecast_snapshots",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the
