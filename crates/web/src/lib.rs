@@ -7,6 +7,7 @@ mod api_commerce;
 mod api_comp;
 mod api_crm;
 mod api_forecast;
+mod api_forecast_calls;
 mod api_kpi;
 mod api_planning;
 mod auth;
@@ -20,6 +21,7 @@ mod pages_commerce;
 mod pages_comp;
 mod pages_crm;
 mod pages_forecast;
+mod pages_forecast_calls;
 mod pages_import;
 mod pages_kpi;
 mod pages_planning;
@@ -87,6 +89,8 @@ impl AppState {
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
         api_forecast::series, api_forecast::series_input,
+        api_forecast_calls::rollup, api_forecast_calls::submit, api_forecast_calls::snapshot, api_forecast_calls::snapshots,
+        api_forecast_calls::waterfall, api_forecast_calls::accuracy, api_forecast_calls::settings_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -286,6 +290,11 @@ pub fn router(state: AppState) -> Router {
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
         .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
+        .route("/forecasts/calls", get(api_forecast_calls::rollup).post(api_forecast_calls::submit))
+        .route("/forecasts/calls/snapshots", get(api_forecast_calls::snapshots).post(api_forecast_calls::snapshot))
+        .route("/forecasts/calls/waterfall", get(api_forecast_calls::waterfall))
+        .route("/forecasts/calls/accuracy", get(api_forecast_calls::accuracy))
+        .route("/forecasts/calls/settings", axum::routing::put(api_forecast_calls::settings_set))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -310,6 +319,9 @@ pub fn router(state: AppState) -> Router {
         .route("/quotes", get(pages_commerce::quotes))
         .route("/forecasts/series", get(pages_forecast::series))
         .route("/forecasts/series.csv", get(pages_forecast::series_csv))
+        .route("/forecasts/calls", get(pages_forecast_calls::calls).post(pages_forecast_calls::submit))
+        .route("/forecasts/calls/snapshot", post(pages_forecast_calls::snapshot))
+        .route("/forecasts/calls/settings", post(pages_forecast_calls::settings))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

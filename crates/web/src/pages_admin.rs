@@ -514,6 +514,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "installed",
     "installation_failed",
     "cancelled",
+    "submit",
+    "override",
+    "snapshot",
 ];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
@@ -545,6 +548,8 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "comp_assignment",
     "comp_period",
     "comp_run",
+    "forecast_call",
+    "forecast_snapshot",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {
