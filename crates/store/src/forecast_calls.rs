@@ -71,6 +71,8 @@ pub struct CallOpportunity {
 }
 
 type OppDb = (i64, String, i64, String, String, String, String, String, String);
+/// As `OppDb`, with the creation time in microseconds.
+type LiveDb = (i64, String, i64, String, String, String, String, String, i64);
 
 fn date(what: &str, s: &str) -> Result<Date> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("{what}: '{s}' is not a date")))
@@ -184,8 +186,7 @@ impl Store {
              FROM opportunities o JOIN stages s ON s.id = o.stage_id WHERE {} ORDER BY o.id",
             w.sql()
         );
-        let rows: Vec<(i64, String, i64, String, String, String, String, String, i64)> =
-            dispatch!(self, p => bind_all!(sqlx::query_as(&sql), w.args).fetch_all(p).await?);
+        let rows: Vec<LiveDb> = dispatch!(self, p => bind_all!(sqlx::query_as(&sql), w.args).fetch_all(p).await?);
         rows.into_iter()
             .map(|r| {
                 let created = from_micros(r.8)?.to_zoned(jiff::tz::TimeZone::UTC).date();

@@ -108,8 +108,13 @@ fn money(t: &Tr, c: Currency, d: Decimal) -> String {
     t.money(&Money::new(d, c).rounded())
 }
 
-fn opt_money(t: &Tr, c: Currency, d: Option<Decimal>) -> String {
-    d.map(|d| money(t, c, d)).unwrap_or_else(|| "—".into())
+/// Whole units, for the dense roll-up table and the chart.
+fn whole(t: &Tr, c: Currency, d: Decimal) -> String {
+    model::format_money_whole(t.locale, Money::new(d, c))
+}
+
+fn opt_whole(t: &Tr, c: Currency, d: Option<Decimal>) -> String {
+    d.map(|d| whole(t, c, d)).unwrap_or_else(|| "—".into())
 }
 
 fn pct(d: Option<Decimal>) -> String {
@@ -186,23 +191,23 @@ async fn page(state: &AppState, p: &Principal, q: CallsQuery, error: Option<Stri
                 is_manager: n.has_reports,
                 stale: n.stale,
                 missing: n.last_submitted_at.is_none(),
-                pipeline: money(t, cur, n.team.pipeline),
-                best_case: money(t, cur, n.team.best_case),
-                commit: money(t, cur, n.team.commit),
-                closed: money(t, cur, n.team.closed),
-                own_commit: opt_money(t, cur, n.submitted_commit.as_ref().map(|s| s.amount)),
-                own_best_case: opt_money(t, cur, n.submitted_best_case.as_ref().map(|s| s.amount)),
+                pipeline: whole(t, cur, n.team.pipeline),
+                best_case: whole(t, cur, n.team.best_case),
+                commit: whole(t, cur, n.team.commit),
+                closed: whole(t, cur, n.team.closed),
+                own_commit: opt_whole(t, cur, n.submitted_commit.as_ref().map(|s| s.amount)),
+                own_best_case: opt_whole(t, cur, n.submitted_best_case.as_ref().map(|s| s.amount)),
                 override_text: [&n.override_commit, &n.override_best_case]
                     .into_iter()
                     .flatten()
-                    .map(|o| format!("{} {}", category_label(t, o), money(t, cur, o.amount)))
+                    .map(|o| format!("{} {}", category_label(t, o), whole(t, cur, o.amount)))
                     .collect::<Vec<_>>()
                     .join(" · "),
                 override_note: ovr
                     .map(|o| format!("{} — {}", o.override_by_name.clone().unwrap_or_default(), o.note))
                     .unwrap_or_default(),
-                call_commit: opt_money(t, cur, n.call_commit.amount),
-                call_best_case: opt_money(t, cur, n.call_best_case.amount),
+                call_commit: opt_whole(t, cur, n.call_commit.amount),
+                call_best_case: opt_whole(t, cur, n.call_best_case.amount),
                 call_source: source_label(t, &n.call_commit),
                 is_me: n.user_id == me,
                 can_override: n.user_id != me
@@ -279,7 +284,7 @@ async fn page(state: &AppState, p: &Principal, q: CallsQuery, error: Option<Stri
 
     let acc = state.app.forecast_accuracy(p, &roll.period).await.or_page(p)?;
     let cell = |a: &CallAccuracy| {
-        (opt_money(t, cur, a.call), opt_money(t, cur, a.error), pct(a.abs_pct_error), pct(a.bias_pct))
+        (opt_whole(t, cur, a.call), opt_whole(t, cur, a.error), pct(a.abs_pct_error), pct(a.bias_pct))
     };
     let accuracy = acc
         .rows
@@ -290,7 +295,7 @@ async fn page(state: &AppState, p: &Principal, q: CallsQuery, error: Option<Stri
             AccuracyView {
                 name: r.name.clone(),
                 indent: r.depth * 18,
-                actual: money(t, cur, r.actual),
+                actual: whole(t, cur, r.actual),
                 start_call: sc,
                 start_error: se,
                 start_ape: sa,
@@ -428,7 +433,7 @@ fn waterfall_chart(t: &Tr, cur: Currency, w: &Waterfall) -> String {
     let mut bars: Vec<(String, f64, f64, &str, Decimal)> =
         vec![(t.t("fc-wf-start"), 0.0, num(w.start), "total", w.start)];
     let mut run = num(w.start);
-    for s in &w.steps {
+    for s in w.steps.iter().filter(|s| s.count > 0) {
         let next = run + num(s.amount);
         bars.push((
             step_label(t, s.kind),
@@ -441,7 +446,15 @@ fn waterfall_chart(t: &Tr, cur: Currency, w: &Waterfall) -> String {
     }
     bars.push((t.t("fc-wf-end"), 0.0, num(w.end), "total", w.end));
     let hi = bars.iter().map(|b| b.1.max(b.2)).fold(1.0_f64, f64::max);
-    let lo = bars.iter().map(|b| b.1.min(b.2)).fold(0.0_f64, f64::min);
+    // The steps are small next to the totals: the axis starts below the lowest running total
+    // (the totals' bars are cut there; the gridlines carry the values).
+    let low_run = bars.iter().map(|b| if b.3 == "total" { b.2 } else { b.1.min(b.2) }).fold(f64::INFINITY, f64::min);
+    let lo = if low_run.is_finite() && low_run > 0.0 {
+        (low_run - (hi - low_run).max(hi * 0.05) * 0.8).max(0.0)
+    } else {
+        bars.iter().map(|b| b.1.min(b.2)).fold(0.0_f64, f64::min)
+    };
+    let hi = if hi > lo { hi } else { lo + 1.0 };
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
     let slot = (W - LEFT - RIGHT) / bars.len() as f64;
     let mut svg = format!(
@@ -462,7 +475,7 @@ fn waterfall_chart(t: &Tr, cur: Currency, w: &Waterfall) -> String {
     for (i, (label, base, top, kind, amount)) in bars.iter().enumerate() {
         let x = LEFT + slot * i as f64 + slot * 0.15;
         let bw = slot * 0.7;
-        let (y1, y2) = (y(base.max(*top)), y(base.min(*top)));
+        let (y1, y2) = (y(base.max(*top)), y(base.min(*top).max(lo)));
         let fill = match *kind {
             "total" => "#1d2733",
             "up" => "#2e8b57",
@@ -484,13 +497,23 @@ fn waterfall_chart(t: &Tr, cur: Currency, w: &Waterfall) -> String {
         svg.push_str(&format!(
             "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#1d2733\" text-anchor=\"middle\">{}</text>",
             y1 - 5.0,
-            escape(&money(t, cur, *amount))
+            escape(&whole(t, cur, *amount))
         ));
-        svg.push_str(&format!(
-            "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5b6570\" text-anchor=\"middle\">{}</text>",
-            H - BOTTOM + 16.0,
-            escape(label)
-        ));
+        // The label under the bar, on two lines when it has two words or more.
+        let words: Vec<&str> = label.split_whitespace().collect();
+        let lines = if words.len() > 1 {
+            let half = words.len().div_ceil(2);
+            vec![words[..half].join(" "), words[half..].join(" ")]
+        } else {
+            vec![label.clone()]
+        };
+        for (k, line) in lines.iter().enumerate() {
+            svg.push_str(&format!(
+                "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5b6570\" text-anchor=\"middle\">{}</text>",
+                H - BOTTOM + 16.0 + 13.0 * k as f64,
+                escape(line)
+            ));
+        }
     }
     svg.push_str("</svg>");
     svg

@@ -470,41 +470,64 @@ async fn the_forecast_call_page_in_a_real_browser() {
 
     let Some((_driver, driver_port)) = start_driver().await else { return };
     let t = crate::spawn_app(crate::Kind::Sqlite).await.unwrap();
+    let period = "2026-Q3";
     let (rep, manager, admin) = (t.session(REP).await, t.session(MANAGER).await, t.session(ADMIN).await);
     let rep_id = t.user_id(REP).await;
     for (who, body) in [
-        (&rep, json!({"period": PERIOD, "category": "commit", "amount": "120000"})),
-        (&rep, json!({"period": PERIOD, "category": "best_case", "amount": "160000"})),
+        (&rep, json!({"period": period, "category": "commit", "amount": "120000"})),
+        (&rep, json!({"period": period, "category": "best_case", "amount": "160000"})),
         (
             &manager,
-            json!({"period": PERIOD, "category": "commit", "amount": "95000", "user_id": rep_id, "note": "Acme slips to July"}),
+            json!({"period": period, "category": "commit", "amount": "95000", "user_id": rep_id, "note": "Acme slips to October"}),
         ),
     ] {
         let r = submit(&t, who, body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
-    let r = t.send("POST", "/api/v1/forecasts/calls/snapshots", &admin, Some(json!({"period": PERIOD}))).await;
+    // A week in the life of the quarter: deals pushed, won, resized and new between snapshots.
+    let deal = |id: &str, name: &str, stage: &str, amount: &str, close: &str, created: &str| {
+        format!("{id},{name},Forecast Test B.V.,rep@demo.salesops.io,{stage},{amount},EUR,{close},60,{created},,\n")
+    };
+    let old = "2026-01-05T10:00:00Z";
+    let csv1 = format!(
+        "{HEADER}{}{}{}",
+        deal("FB-1", "Acme rollout", "Proposal", "48000.00", "2026-08-14", old),
+        deal("FB-2", "Globex renewal", "Proposal", "36000.00", "2026-07-30", old),
+        deal("FB-3", "Initech pilot", "Proposal", "22000.00", "2026-09-10", old),
+    );
+    assert_eq!(post_csv(&t, &admin, &csv1).await.status, StatusCode::OK);
+    let r = t.send("POST", "/api/v1/forecasts/calls/snapshots", &admin, Some(json!({"period": period}))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     t.advance(SignedDuration::from_hours(24 * 7));
     let admin = t.session(ADMIN).await;
-    let r = t.send("POST", "/api/v1/forecasts/calls/snapshots", &admin, Some(json!({"period": PERIOD}))).await;
+    let csv2 = format!(
+        "{HEADER}{}{}{}{}",
+        deal("FB-1", "Acme rollout", "Proposal", "48000.00", "2026-10-20", old),
+        deal("FB-2", "Globex renewal", "Closed won", "36000.00", "2026-07-30", old),
+        deal("FB-3", "Initech pilot", "Proposal", "30000.00", "2026-09-10", old),
+        deal("FB-4", "Umbrella expansion", "Proposal", "27000.00", "2026-09-25", "2026-06-18T09:00:00Z"),
+    );
+    assert_eq!(post_csv(&t, &admin, &csv2).await.status, StatusCode::OK);
+    let r = t.send("POST", "/api/v1/forecasts/calls/snapshots", &admin, Some(json!({"period": period}))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     let base = serve(&t).await;
-    let d = browser(driver_port, 1366, 2200).await;
+    let d = browser(driver_port, 1366, 2600).await;
     sign_in(&d, &base, MANAGER).await;
-    d.goto(format!("{base}/forecasts/calls?period={PERIOD}")).await.unwrap();
+    d.goto(format!("{base}/forecasts/calls?period={period}")).await.unwrap();
     wait_for(&d, By::Id("rollup")).await;
     let rows = d.find_all(By::Css("#rollup tbody tr")).await.unwrap();
     assert!(rows.len() >= 3, "the manager and their reps");
+    let chart = d.find_all(By::Css("svg.waterfall-chart rect.bar")).await.unwrap();
+    assert_eq!(chart.len(), 6, "start, new, amount changed, pushed out, won, end");
     // Override a rep inline: open the form, fill it, save.
-    let row = d.find(By::Id(&format!("node-{rep_id}"))).await.unwrap();
+    let row = d.find(By::Id(format!("node-{rep_id}"))).await.unwrap();
     row.find(By::Css("details summary")).await.unwrap().click().await.unwrap();
     row.find(By::Css("input[name=amount]")).await.unwrap().send_keys("99000").await.unwrap();
     row.find(By::Css("input[name=note]")).await.unwrap().send_keys("Signed PO expected").await.unwrap();
     row.find(By::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
     wait_for(&d, By::Css(".flash.ok")).await;
-    let text = d.find(By::Id(&format!("node-{rep_id}"))).await.unwrap().text().await.unwrap();
+    let text = d.find(By::Id(format!("node-{rep_id}"))).await.unwrap().text().await.unwrap();
     assert!(text.contains("Signed PO expected"), "{text}");
     shot(&d, "forecast-calls").await;
     d.quit().await.unwrap();
