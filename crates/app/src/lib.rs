@@ -12,6 +12,7 @@ mod crm;
 mod demo_load;
 mod error;
 mod forecast;
+mod forecast_calls;
 mod import;
 mod jobs;
 mod kpi;
@@ -27,6 +28,11 @@ pub use self::forecast::{
     forecast_input, next_period_labels, parse_series_csv, parse_slice,
 };
 pub use crate::kpi::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};
+pub use self::forecast_calls::{
+    Accuracy, AccuracyRow, Call, CallAccuracy, CallCategory, CallNode, CallRollup, CallSettings, CallSource,
+    CategoryAmounts, RollupMethod, SnapshotOutcome, StepKind, Submission, Waterfall, WaterfallOpportunity,
+    WaterfallStep, parse_call_period,
+};
 pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,

@@ -25,6 +25,7 @@ macro_rules! say {
 }
 
 mod comp;
+mod forecast_calls;
 
 /// mimalloc instead of glibc malloc: under load a fifth of the server's time went to malloc,
 /// free and heap consolidation (SQLite rows are copied value by value).
@@ -275,6 +276,12 @@ enum ForecastCommand {
         season: usize,
         #[arg(long, value_enum, default_value_t = forecast_cli::SeriesFormat::Table)]
         format: forecast_cli::SeriesFormat,
+    },
+    /// Forecast calls (docs/forecasting.md, "Forecast calls"): `submit`, `rollup`, `snapshot`
+    /// (weekly from cron), `waterfall`, `accuracy`.
+    Call {
+        #[command(subcommand)]
+        command: forecast_calls::CallCommand,
     },
 }
 
@@ -663,6 +670,9 @@ async fn run() -> Result<()> {
         }
         Command::Forecast { command: ForecastCommand::Series { input, horizon, season, format } } => {
             forecast_cli::series(&input, horizon, season, format)
+        }
+        Command::Forecast { command: ForecastCommand::Call { command } } => {
+            forecast_calls::run(command, cli.json).await
         }
         Command::User { command: UserCommand::Create { database_url, email, name, role, time_zone, locale } } => {
             let store = open(&database_url, 2).await?;

@@ -56,6 +56,8 @@ pub const TABLES: &[&str] = &[
     "alert_runs",
     "notifications",
     "webhooks",
+    "forecast_submissions",
+    "forecast_snapshots",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

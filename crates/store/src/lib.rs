@@ -17,6 +17,7 @@ mod commerce;
 mod comp;
 mod crm;
 mod forecast;
+mod forecast_calls;
 mod import;
 mod jobs;
 mod kpi;
@@ -49,6 +50,7 @@ pub use crm::{
     LeadHistoryRow, LeadRow, NewLead, ScoreRow, StageHistoryRow, StageMove,
 };
 pub use forecast::{RevenueSlice, WonAmount};
+pub use forecast_calls::{CallOpportunity, CallPerson, NewSubmission, SubmissionRow};
 pub use import::{
     AccountExport, ActivityExport, ContactExport, ImportSet, ImportWriter, LeadExport, LeadStatusChange, Lookups,
     OpportunityExport,

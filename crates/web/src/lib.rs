@@ -8,6 +8,7 @@ mod api_commerce;
 mod api_comp;
 mod api_crm;
 mod api_forecast;
+mod api_forecast_calls;
 mod api_kpi;
 mod api_planning;
 mod auth;
@@ -21,6 +22,7 @@ mod pages_commerce;
 mod pages_comp;
 mod pages_crm;
 mod pages_forecast;
+mod pages_forecast_calls;
 mod pages_import;
 mod pages_kpi;
 mod pages_planning;
@@ -93,6 +95,8 @@ impl AppState {
         api_forecast::series, api_forecast::series_input,
         alerts::api_scan, alerts::api_run, alerts::api_notifications, alerts::api_notifications_read,
         alerts::api_webhooks, alerts::api_webhook_create, alerts::api_webhook_delete,
+        api_forecast_calls::rollup, api_forecast_calls::submit, api_forecast_calls::snapshot, api_forecast_calls::snapshots,
+        api_forecast_calls::waterfall, api_forecast_calls::accuracy, api_forecast_calls::settings_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -298,6 +302,11 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/read", post(alerts::api_notifications_read))
         .route("/webhooks", get(alerts::api_webhooks).post(alerts::api_webhook_create))
         .route("/webhooks/{id}", axum::routing::delete(alerts::api_webhook_delete))
+        .route("/forecasts/calls", get(api_forecast_calls::rollup).post(api_forecast_calls::submit))
+        .route("/forecasts/calls/snapshots", get(api_forecast_calls::snapshots).post(api_forecast_calls::snapshot))
+        .route("/forecasts/calls/waterfall", get(api_forecast_calls::waterfall))
+        .route("/forecasts/calls/accuracy", get(api_forecast_calls::accuracy))
+        .route("/forecasts/calls/settings", axum::routing::put(api_forecast_calls::settings_set))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -323,6 +332,9 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/series", get(pages_forecast::series))
         .route("/forecasts/series.csv", get(pages_forecast::series_csv))
         .route("/alerts", get(alerts::page).post(alerts::page_action))
+        .route("/forecasts/calls", get(pages_forecast_calls::calls).post(pages_forecast_calls::submit))
+        .route("/forecasts/calls/snapshot", post(pages_forecast_calls::snapshot))
+        .route("/forecasts/calls/settings", post(pages_forecast_calls::settings))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

@@ -516,6 +516,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "cancelled",
     "read",
     "delete",
+    "submit",
+    "override",
+    "snapshot",
 ];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
@@ -550,6 +553,8 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "alert_run",
     "notification",
     "webhook",
+    "forecast_call",
+    "forecast_snapshot",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

@@ -12,6 +12,7 @@ mod commerce;
 mod comp;
 mod crm;
 mod forecast;
+mod forecast_calls;
 mod helpers;
 mod import;
 mod kpi;
