@@ -53,6 +53,9 @@ pub const TABLES: &[&str] = &[
     "comp_runs",
     "comp_statements",
     "comp_lines",
+    "territory_versions",
+    "territory_scenarios",
+    "quotas",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

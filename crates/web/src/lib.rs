@@ -9,6 +9,7 @@ mod api_crm;
 mod api_forecast;
 mod api_kpi;
 mod api_planning;
+mod api_territories;
 mod auth;
 mod error;
 mod extract;
@@ -23,6 +24,7 @@ mod pages_forecast;
 mod pages_import;
 mod pages_kpi;
 mod pages_planning;
+mod pages_territories;
 
 use std::sync::Arc;
 
@@ -87,10 +89,13 @@ impl AppState {
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
         api_forecast::series, api_forecast::series_input,
+        api_territories::versions, api_territories::version_create, api_territories::view, api_territories::scenario_create,
+        api_territories::scenarios, api_territories::scenario, api_territories::scenario_compare, api_territories::scenario_accept,
+        api_territories::quotas, api_territories::quotas_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"), (name = "comp"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"), (name = "comp"), (name = "territories"))
 )]
 pub struct ApiDoc;
 
@@ -285,6 +290,13 @@ pub fn router(state: AppState) -> Router {
         .route("/territories/pareto", post(api_planning::pareto))
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
+        .route("/territories", get(api_territories::view))
+        .route("/territories/versions", get(api_territories::versions).post(api_territories::version_create))
+        .route("/territories/scenarios", get(api_territories::scenarios).post(api_territories::scenario_create))
+        .route("/territories/scenarios/{id}", get(api_territories::scenario))
+        .route("/territories/scenarios/{id}/compare", get(api_territories::scenario_compare))
+        .route("/territories/scenarios/{id}/accept", post(api_territories::scenario_accept))
+        .route("/quotas", get(api_territories::quotas).put(api_territories::quotas_set))
         .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
         .fallback(api::not_found);
     Router::new()
@@ -335,6 +347,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/import/jobs/{id}", get(pages_import::import_job))
         .route("/territories/balance", get(pages_planning::balance_page).post(pages_planning::balance_csv))
+        .route("/territories", get(pages_territories::territories))
+        .route("/territories/versions", post(pages_territories::version_save))
+        .route("/territories/scenarios", post(pages_territories::scenario_create))
+        .route("/territories/scenarios/{id}", get(pages_territories::scenario))
+        .route("/territories/scenarios/{id}/accept", post(pages_territories::scenario_accept))
+        .route("/quotas", get(pages_territories::quotas).post(pages_territories::quotas_save))
+        .route("/quotas/allocate", post(pages_territories::quotas_allocate))
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

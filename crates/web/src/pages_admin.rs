@@ -545,6 +545,9 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "comp_assignment",
     "comp_period",
     "comp_run",
+    "territory_version",
+    "territory_scenario",
+    "quota",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

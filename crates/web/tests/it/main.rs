@@ -17,6 +17,7 @@ mod kpi;
 mod lists;
 mod ops;
 mod planning;
+mod territories;
 mod visibility;
 
 pub use helpers::*;
