@@ -26,11 +26,7 @@ use crate::planning::{
 use crate::{App, AppError, Principal};
 
 fn require_planner(p: &Principal) -> Result<(), AppError> {
-    if may_plan(p.user.role) {
-        p.require_write_credential()
-    } else {
-        Err(AppError::Forbidden)
-    }
+    if may_plan(p.user.role) { p.require_write_credential() } else { Err(AppError::Forbidden) }
 }
 
 fn parse_date(field: &str, text: &str) -> Result<Date, AppError> {
@@ -302,7 +298,13 @@ impl App {
                 };
                 let (l, ln) = cell(&live);
                 let (d, dn) = cell(&drafted);
-                coin_sort.push(CoinSortRowDto { territory: name.clone(), live: l, draft: d, live_deals: ln, draft_deals: dn });
+                coin_sort.push(CoinSortRowDto {
+                    territory: name.clone(),
+                    live: l,
+                    draft: d,
+                    live_deals: ln,
+                    draft_deals: dn,
+                });
             }
         }
         Ok(TerritoryViewDto {
@@ -419,6 +421,12 @@ fn proxy_distance(a: &(String, String), b: &(String, String)) -> f64 {
     }
 }
 
+/// Per postal area: workload, potential, accounts, and accounts per rep e-mail.
+type UnitTally = (f64, f64, usize, BTreeMap<String, usize>);
+
+/// Won revenue and won deals per owner.
+type WonPerOwner = (HashMap<i64, Decimal>, HashMap<i64, usize>);
+
 /// Builds the balancing instance from the accounts (see [`ScenarioInput`]).
 pub fn build_instance(
     input: &ScenarioInput,
@@ -435,7 +443,7 @@ pub fn build_instance(
     let region = input.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let mut notes = Vec::new();
     // unit key -> (workload, potential, accounts, rep email -> accounts)
-    let mut units: BTreeMap<(String, String), (f64, f64, usize, BTreeMap<String, usize>)> = BTreeMap::new();
+    let mut units: BTreeMap<(String, String), UnitTally> = BTreeMap::new();
     let mut rep_names: BTreeMap<String, String> = BTreeMap::new();
     let mut skipped = 0usize;
     for a in accounts {
@@ -519,8 +527,7 @@ pub fn build_instance(
         locks: input.locks.clone(),
         steps: None,
     };
-    let build =
-        ScenarioBuild { postal_digits: digits, region, accounts_per_unit, rep_names, current_from, notes };
+    let build = ScenarioBuild { postal_digits: digits, region, accounts_per_unit, rep_names, current_from, notes };
     Ok((instance, build))
 }
 
@@ -583,7 +590,11 @@ pub fn accepted_rules(s: &ScenarioDto, valid_from: Date, base: Option<&RuleSet>)
 
 impl App {
     /// Builds a scenario from the company's accounts, balances it and stores it as a draft.
-    pub async fn territory_scenario_create(&self, p: &Principal, input: ScenarioInput) -> Result<ScenarioDto, AppError> {
+    pub async fn territory_scenario_create(
+        &self,
+        p: &Principal,
+        input: ScenarioInput,
+    ) -> Result<ScenarioDto, AppError> {
         require_planner(p)?;
         let name = input.name.trim().to_string();
         if name.is_empty() || name.len() > 200 {
@@ -627,7 +638,8 @@ impl App {
                 }
             }
         }
-        let (balance_input, mut build) = build_instance(&input, &accounts, &work, &potential, &today_rep, current_from)?;
+        let (balance_input, mut build) =
+            build_instance(&input, &accounts, &work, &potential, &today_rep, current_from)?;
         build.notes.extend(notes);
         let inst = instance(&balance_input)?;
         let result = tokio::task::spawn_blocking(move || {
@@ -663,11 +675,7 @@ impl App {
 
     /// Scenario `id` and the other drafts built on the same units, side by side with the live
     /// assignment (`planning::compare_scenarios`).
-    pub async fn territory_scenario_compare(
-        &self,
-        p: &Principal,
-        id: i64,
-    ) -> Result<ScenarioComparisonDto, AppError> {
+    pub async fn territory_scenario_compare(&self, p: &Principal, id: i64) -> Result<ScenarioComparisonDto, AppError> {
         let first = self.territory_scenario(p, id).await?;
         let all = self.territory_scenarios(p).await?;
         let inst = instance(&first.instance)?;
@@ -729,7 +737,8 @@ impl App {
         let body = rules.to_text();
         check_rules(&body)?;
         let note = input.note.unwrap_or_else(|| format!("accepted scenario '{}'", scenario.name));
-        let vid = self.store.territory_scenario_accept(&p.audit(self.now()), id, valid_from, &body, note.trim()).await?;
+        let vid =
+            self.store.territory_scenario_accept(&p.audit(self.now()), id, valid_from, &body, note.trim()).await?;
         Ok(version_dto(&self.store.territory_version(vid).await?))
     }
 }
@@ -822,7 +831,7 @@ async fn won_per_owner(
     to_date: Date,
     to: Currency,
     notes: &mut Vec<String>,
-) -> Result<(HashMap<i64, Decimal>, HashMap<i64, usize>), AppError> {
+) -> Result<WonPerOwner, AppError> {
     let won = app.store.won_between(viewer, from, to_date).await?;
     let fx = app.store.fx_table().await?;
     let (mut sums, mut counts): (HashMap<i64, Decimal>, HashMap<i64, usize>) = (HashMap::new(), HashMap::new());
@@ -866,31 +875,31 @@ impl App {
             if !seen.insert((q.user_id, kind)) {
                 return Err(AppError::invalid(field("user_id"), "this user's quota appears twice"));
             }
-            let (amount, currency) = if kind == "revenue" {
-                let code = q.currency.as_deref().unwrap_or("").trim();
-                let cur = Currency::parse(code)
-                    .map_err(|_| AppError::invalid(field("currency"), format!("'{code}' is not a currency")))?;
-                let amount: Decimal = q
-                    .amount
-                    .trim()
-                    .parse()
-                    .map_err(|_| AppError::invalid(field("amount"), format!("'{}' is not a number", q.amount)))?;
-                if amount.scale() > cur.minor_units() {
-                    return Err(AppError::invalid(
-                        field("amount"),
-                        format!("{} has at most {} decimals", cur.code(), cur.minor_units()),
-                    ));
-                }
-                (amount, cur.code().to_string())
-            } else {
-                let amount: Decimal = q.amount.trim().parse().map_err(|_| {
-                    AppError::invalid(field("amount"), format!("'{}' is not a whole number", q.amount))
-                })?;
-                if amount.fract() != Decimal::ZERO {
-                    return Err(AppError::invalid(field("amount"), "a count quota is a whole number"));
-                }
-                (amount, String::new())
-            };
+            let (amount, currency) =
+                if kind == "revenue" {
+                    let code = q.currency.as_deref().unwrap_or("").trim();
+                    let cur = Currency::parse(code)
+                        .map_err(|_| AppError::invalid(field("currency"), format!("'{code}' is not a currency")))?;
+                    let amount: Decimal =
+                        q.amount.trim().parse().map_err(|_| {
+                            AppError::invalid(field("amount"), format!("'{}' is not a number", q.amount))
+                        })?;
+                    if amount.scale() > cur.minor_units() {
+                        return Err(AppError::invalid(
+                            field("amount"),
+                            format!("{} has at most {} decimals", cur.code(), cur.minor_units()),
+                        ));
+                    }
+                    (amount, cur.code().to_string())
+                } else {
+                    let amount: Decimal = q.amount.trim().parse().map_err(|_| {
+                        AppError::invalid(field("amount"), format!("'{}' is not a whole number", q.amount))
+                    })?;
+                    if amount.fract() != Decimal::ZERO {
+                        return Err(AppError::invalid(field("amount"), "a count quota is a whole number"));
+                    }
+                    (amount, String::new())
+                };
             if amount.is_sign_negative() {
                 return Err(AppError::invalid(field("amount"), "must be >= 0"));
             }
@@ -908,7 +917,7 @@ impl App {
             rows.push(NewQuota {
                 user_id: q.user_id,
                 kind: kind.to_string(),
-                amount: amount.normalize().to_string(),
+                amount: amount.to_string(),
                 currency,
                 ramp: ramp.normalize().to_string(),
                 method: method.to_string(),
@@ -923,13 +932,16 @@ impl App {
         let viewer = self.viewer(p).await?;
         let rows = self.store.quotas_of_period(&viewer, &key, false).await?;
         let mut notes = Vec::new();
-        let mut by_currency: BTreeMap<String, (HashMap<i64, Decimal>, HashMap<i64, usize>)> = BTreeMap::new();
+        let mut by_currency: BTreeMap<String, WonPerOwner> = BTreeMap::new();
         for r in &rows {
             let code = if r.kind == "revenue" { r.currency.clone() } else { String::new() };
-            if !by_currency.contains_key(&code) {
-                let cur = if code.is_empty() { self.store.reporting_currency().await? } else { Currency::parse(&code)? };
-                let got = won_per_owner(self, &viewer, from, to, cur, &mut notes).await?;
-                by_currency.insert(code, got);
+            if let std::collections::btree_map::Entry::Vacant(slot) = by_currency.entry(code) {
+                let cur = if slot.key().is_empty() {
+                    self.store.reporting_currency().await?
+                } else {
+                    Currency::parse(slot.key())?
+                };
+                slot.insert(won_per_owner(self, &viewer, from, to, cur, &mut notes).await?);
             }
         }
         let quotas = rows
@@ -973,7 +985,8 @@ impl App {
     }
 
     /// Allocates `target` over the active reps by `basis` (even, prior_year or ttm) times each
-    /// rep's ramp factor (tenure since the user was created, 25/50/75/100 %), exactly: the quotas
+    /// rep's ramp factor (tenure since the user's creation or first account, whichever is earlier;
+    /// 25/50/75/100 %), exactly: the quotas
     /// add up to the target (`planning::quota::split`). Stores nothing.
     pub async fn quota_proposal(
         &self,
@@ -1003,15 +1016,19 @@ impl App {
         let cal = self.fiscal_calendar().await?;
         let last = Period::parse(period).map_err(|e| AppError::invalid("period", e.to_string()))?;
         let last = cal.same_period_last_year(last);
-        let (prior, _) = won_per_owner(self, &viewer, cal.start(last), cal.end(last), target.currency, &mut notes).await?;
+        let (prior, _) =
+            won_per_owner(self, &viewer, cal.start(last), cal.end(last), target.currency, &mut notes).await?;
         let ttm_from = from.checked_sub(jiff::Span::new().years(1)).unwrap_or(from);
         let ttm_to = from.yesterday().unwrap_or(from);
         let (ttm, _) = won_per_owner(self, &viewer, ttm_from, ttm_to, target.currency, &mut notes).await?;
         let ramp_steps = planning::quota::standard_ramp();
+        // Start: the user's creation, or their first account if earlier (imported history).
+        let first: HashMap<i64, jiff::Timestamp> = self.store.first_account_per_owner().await?.into_iter().collect();
         let mut proposals: Vec<QuotaProposal> = reps
             .iter()
             .map(|u| {
-                let started = u.created_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let start = first.get(&u.user.id.0).map_or(u.created_at, |f| (*f).min(u.created_at));
+                let started = start.to_zoned(jiff::tz::TimeZone::UTC).date();
                 let tenure = i64::from(from.year() - started.year()) * 12 + i64::from(from.month() - started.month());
                 let ramp = planning::quota::ramp_factor(tenure.clamp(0, 1_000) as i32, &ramp_steps);
                 QuotaProposal {

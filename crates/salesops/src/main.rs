@@ -385,7 +385,9 @@ async fn run() -> Result<()> {
         Command::Territory { command } if territories_cli::territory_needs_db(&command) => {
             territories_cli::territory(command).await
         }
-        Command::Quota { command } if territories_cli::quota_needs_db(&command) => territories_cli::quota(command).await,
+        Command::Quota { command } if territories_cli::quota_needs_db(&command) => {
+            territories_cli::quota(command).await
+        }
         Command::Territory { command } => {
             planning::territory(&command).map(|out| say!("{}", out.trim_end())).or_else(|e| {
                 eprintln!("error: {}", e.message);

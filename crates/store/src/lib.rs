@@ -57,9 +57,7 @@ pub use kpi::{KpiLead, KpiOpportunity};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};
-pub use territories::{
-    NewQuota, QuotaRow, TerritoryAccountRow, TerritoryScenarioRow, TerritoryVersionRow, WonRow,
-};
+pub use territories::{NewQuota, QuotaRow, TerritoryAccountRow, TerritoryScenarioRow, TerritoryVersionRow, WonRow};
 
 /// Errors at the store boundary. `sqlx::Error` never leaves this crate untranslated.
 #[derive(Debug, thiserror::Error)]

@@ -301,7 +301,8 @@ impl Store {
             w.sql()
         );
         type Row = (i64, String, String, Option<String>, String, String, i64, i64, String, String);
-        let rows: Vec<Row> = dispatch!(self, p => bind_all!(sqlx::query_as::<_, Row>(&sql), w.args).fetch_all(p).await?);
+        let rows: Vec<Row> =
+            dispatch!(self, p => bind_all!(sqlx::query_as::<_, Row>(&sql), w.args).fetch_all(p).await?);
         Ok(rows
             .into_iter()
             .map(|r| TerritoryAccountRow {
@@ -351,12 +352,26 @@ impl Store {
             w.sql()
         );
         type Row = (i64, i64, String, String, String);
-        let rows: Vec<Row> = dispatch!(self, p => bind_all!(sqlx::query_as::<_, Row>(&sql), w.args).fetch_all(p).await?);
+        let rows: Vec<Row> =
+            dispatch!(self, p => bind_all!(sqlx::query_as::<_, Row>(&sql), w.args).fetch_all(p).await?);
         rows.into_iter()
             .map(|r| {
-                Ok(WonRow { account_id: r.0, owner_id: r.1, amount: r.2, currency: r.3, close_date: date("close_date", &r.4)? })
+                Ok(WonRow {
+                    account_id: r.0,
+                    owner_id: r.1,
+                    amount: r.2,
+                    currency: r.3,
+                    close_date: date("close_date", &r.4)?,
+                })
             })
             .collect()
+    }
+
+    /// The first account creation time per owner (`owner -> micros`), a stand-in for a start date.
+    pub async fn first_account_per_owner(&self) -> Result<Vec<(i64, jiff::Timestamp)>> {
+        let rows: Vec<(i64, i64)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT owner_id, MIN(created_at) FROM accounts GROUP BY owner_id").fetch_all(p).await?);
+        rows.into_iter().map(|(o, t)| Ok((o, from_micros(t)?))).collect()
     }
 
     /// Sets quotas of a period. A quota equal to the current one is left alone; a different one
@@ -408,18 +423,17 @@ impl Store {
             w.push("q.replaced_at IS NULL".into());
         }
         let sql = format!("{QUOTA_SELECT} WHERE {} ORDER BY u.name, q.user_id, q.kind, q.id", w.sql());
-        let rows: Vec<QuotaDb> = dispatch!(self, p => bind_all!(sqlx::query_as::<_, QuotaDb>(&sql), w.args).fetch_all(p).await?);
+        let rows: Vec<QuotaDb> =
+            dispatch!(self, p => bind_all!(sqlx::query_as::<_, QuotaDb>(&sql), w.args).fetch_all(p).await?);
         rows.into_iter().map(quota_row).collect()
     }
 
     /// A user's current quota of a kind for a period.
     pub async fn quota_for(&self, user_id: i64, period: &str, kind: &str) -> Result<Option<QuotaRow>> {
-        let sql = format!(
-            "{QUOTA_SELECT} WHERE q.user_id = $1 AND q.period = $2 AND q.kind = $3 AND q.replaced_at IS NULL"
-        );
+        let sql =
+            format!("{QUOTA_SELECT} WHERE q.user_id = $1 AND q.period = $2 AND q.kind = $3 AND q.replaced_at IS NULL");
         let row: Option<QuotaDb> =
             dispatch!(self, p => sqlx::query_as(&sql).bind(user_id).bind(period).bind(kind).fetch_optional(p).await?);
         row.map(quota_row).transpose()
     }
 }
-

@@ -26,7 +26,10 @@ pub struct CreatedVersion {
 /// Every territory version (draft, live, replaced), oldest start first.
 #[utoipa::path(get, path = "/api/v1/territories/versions", tag = "territories",
     responses((status = 200, body = Vec<TerritoryVersionDto>)))]
-pub async fn versions(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult<axum::Json<Vec<TerritoryVersionDto>>> {
+pub async fn versions(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> ApiResult<axum::Json<Vec<TerritoryVersionDto>>> {
     Ok(axum::Json(s.app.territory_versions(&p).await?))
 }
 
@@ -88,7 +91,11 @@ pub async fn scenarios(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiRes
 /// One scenario: its input built from the accounts and its result.
 #[utoipa::path(get, path = "/api/v1/territories/scenarios/{id}", tag = "territories",
     responses((status = 200, body = ScenarioDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn scenario(State(s): State<AppState>, ApiAuth(p): ApiAuth, ApiId(id): ApiId) -> ApiResult<axum::Json<ScenarioDto>> {
+pub async fn scenario(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiId(id): ApiId,
+) -> ApiResult<axum::Json<ScenarioDto>> {
     Ok(axum::Json(s.app.territory_scenario(&p, id).await?))
 }
 

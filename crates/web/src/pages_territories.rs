@@ -209,7 +209,11 @@ async fn territories_page(
     let filtered: Vec<&app::territories::AccountAssignmentDto> = view
         .assignments
         .iter()
-        .filter(|a| needle.is_empty() || a.account.to_lowercase().contains(&needle) || a.postal_code.to_lowercase().contains(&needle))
+        .filter(|a| {
+            needle.is_empty()
+                || a.account.to_lowercase().contains(&needle)
+                || a.postal_code.to_lowercase().contains(&needle)
+        })
         .filter(|a| match wanted.as_str() {
             "" => true,
             "-" => a.territory.is_none(),
@@ -295,11 +299,9 @@ async fn territories_page(
     } else {
         Vec::new()
     };
-    let default_body = view
-        .in_force
-        .as_ref()
-        .map(|v| v.body.clone())
-        .unwrap_or_else(|| "version 2027-01-01\nterritory EMEA\nrule all -> EMEA priority 100 country NL,DE,DK,PL\n".into());
+    let default_body = view.in_force.as_ref().map(|v| v.body.clone()).unwrap_or_else(|| {
+        "version 2027-01-01\nterritory EMEA\nrule all -> EMEA priority 100 country NL,DE,DK,PL\n".into()
+    });
     let page = TerritoriesPage {
         planner,
         on: view.on.clone(),
@@ -374,9 +376,9 @@ pub async fn scenario_create(State(state): State<AppState>, f: FormAuth) -> Page
         };
         let mut locks = Vec::new();
         for (k, line) in f.get("locks").lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-            let (unit, rep) = line
-                .split_once('=')
-                .ok_or_else(|| AppError::invalid(format!("locks[{k}]"), "write unit=rep e-mail, e.g. DE-10=rep@x.io"))?;
+            let (unit, rep) = line.split_once('=').ok_or_else(|| {
+                AppError::invalid(format!("locks[{k}]"), "write unit=rep e-mail, e.g. DE-10=rep@x.io")
+            })?;
             locks.push(UnitRep { unit: unit.trim().to_string(), rep: rep.trim().to_string() });
         }
         Ok(ScenarioInput {
@@ -545,7 +547,10 @@ pub async fn scenario(
 /// `POST /territories/scenarios/{id}/accept`
 pub async fn scenario_accept(State(state): State<AppState>, Path(id): Path<i64>, f: FormAuth) -> PageResult {
     let p = f.principal.clone();
-    let input = AcceptInput { valid_from: f.get("valid_from").to_string(), note: Some(f.get("note").to_string()).filter(|n| !n.trim().is_empty()) };
+    let input = AcceptInput {
+        valid_from: f.get("valid_from").to_string(),
+        note: Some(f.get("note").to_string()).filter(|n| !n.trim().is_empty()),
+    };
     match state.app.territory_scenario_accept(&p, id, input).await {
         Ok(v) => Ok(see_other(&format!("/territories?done=saved&on={}", url_encode(&v.valid_from)))),
         Err(e) => {
@@ -609,13 +614,16 @@ fn default_period(state: &AppState) -> String {
     format!("{}-Q{}", today.year(), (today.month() - 1) / 3 + 1)
 }
 
+/// A proposal under review: target, currency, method, the proposals and the engine's notes.
+type Allocation = (String, String, String, Vec<app::territories::QuotaProposal>, Vec<String>);
+
 async fn quotas_page(
     state: &AppState,
     p: &Principal,
     period: &str,
     flash: Option<&str>,
     error: Option<String>,
-    allocation: Option<(String, String, String, Vec<app::territories::QuotaProposal>, Vec<String>)>,
+    allocation: Option<Allocation>,
 ) -> PageResult {
     let sh = shell_flash(p, "quotas", flash);
     let (view, error) = match state.app.quotas(p, period).await {
@@ -639,11 +647,7 @@ async fn quotas_page(
             } else {
                 (format!("{} #", q.amount), format!("{} #", q.won))
             };
-            bars.push((
-                q.user.clone(),
-                q.amount.parse::<f64>().unwrap_or(0.0),
-                q.won.parse::<f64>().unwrap_or(0.0),
-            ));
+            bars.push((q.user.clone(), q.amount.parse::<f64>().unwrap_or(0.0), q.won.parse::<f64>().unwrap_or(0.0)));
             quotas.push(QuotaLine {
                 user: q.user.clone(),
                 quota,
@@ -716,8 +720,11 @@ pub async fn quotas(State(state): State<AppState>, PageAuth(p): PageAuth, Query(
 pub async fn quotas_allocate(State(state): State<AppState>, f: FormAuth) -> PageResult {
     let p = f.principal.clone();
     let period = f.get("period").trim().to_string();
-    let (target, currency, method) =
-        (f.get("target").trim().to_string(), f.get("currency").trim().to_uppercase(), f.get("method").trim().to_string());
+    let (target, currency, method) = (
+        f.get("target").trim().to_string(),
+        f.get("currency").trim().to_uppercase(),
+        f.get("method").trim().to_string(),
+    );
     match state.app.quota_proposal(&p, &period, &target, &currency, &method).await {
         Ok((props, notes)) => {
             quotas_page(&state, &p, &period, None, None, Some((target, currency, method, props, notes))).await
