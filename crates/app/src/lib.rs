@@ -18,6 +18,7 @@ mod jobs;
 mod kpi;
 mod org;
 pub mod planning;
+pub mod territories;
 
 use std::sync::Arc;
 

@@ -91,7 +91,7 @@ fn default_bounds() -> (f64, f64) {
 }
 
 /// Per-rep figures with the rep's name.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepFiguresDto {
     pub rep: String,
     pub units: usize,
@@ -101,7 +101,7 @@ pub struct RepFiguresDto {
 }
 
 /// Min, max, mean, coefficient of variation and Gini of a per-rep figure.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SpreadDto {
     pub min: f64,
     pub max: f64,
@@ -111,7 +111,7 @@ pub struct SpreadDto {
 }
 
 /// The figures of one assignment.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AssessmentDto {
     pub per_rep: Vec<RepFiguresDto>,
     pub workload: SpreadDto,
@@ -124,7 +124,7 @@ pub struct AssessmentDto {
 }
 
 /// The result of a balancing request.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BalanceResultDto {
     pub objective: String,
     /// The new assignment, in the order of the request's units.

@@ -532,3 +532,46 @@ pub fn accept_assignment(
     }
     RuleSet { valid_from, territories, rules }
 }
+
+impl RuleSet {
+    /// The rule set in the text form [`parse_rule_set`] reads (parsing it gives this rule set
+    /// back), e.g. to store an accepted assignment as a version.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("version {}\n", self.valid_from);
+        for territory in &self.territories {
+            out.push_str(&format!("territory {}", territory.id));
+            if let Some(parent) = &territory.parent {
+                out.push_str(&format!(" parent {parent}"));
+            }
+            if let Some(owner) = &territory.owner {
+                out.push_str(&format!(" owner {owner}"));
+            }
+            out.push('\n');
+        }
+        for rule in &self.rules {
+            out.push_str(&format!("rule {} -> {} priority {}", rule.id, rule.territory, rule.priority));
+            for criterion in &rule.criteria {
+                out.push(' ');
+                out.push_str(&criterion.to_string());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_set_written_as_text_reads_back_the_same() {
+        let text = "version 2027-01-01\nterritory EMEA\nterritory DACH parent EMEA owner anna@x.io\n\
+                    rule north -> DACH priority 5 country DE postal 10-29\n\
+                    rule named -> EMEA priority 1 accounts 17,42\nrule mid -> DACH priority 20 size 100-999 industry retail\n\
+                    rule big -> DACH priority 30 size 1000+ region BY\n";
+        let rules = parse_rule_set(text).expect("parses");
+        assert_eq!(rules.to_text(), text);
+        assert_eq!(parse_rule_set(&rules.to_text()).expect("reads back"), rules);
+    }
+}

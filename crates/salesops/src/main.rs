@@ -26,6 +26,7 @@ macro_rules! say {
 
 mod comp;
 mod forecast_calls;
+mod territories_cli;
 
 /// mimalloc instead of glibc malloc: under load a fifth of the server's time went to malloc,
 /// free and heap consolidation (SQLite rows are copied value by value).
@@ -417,6 +418,12 @@ async fn run() -> Result<()> {
     let cli = Cli::parse();
     init_logs(cli.log_format);
     match cli.command {
+        Command::Territory { command } if territories_cli::territory_needs_db(&command) => {
+            territories_cli::territory(command).await
+        }
+        Command::Quota { command } if territories_cli::quota_needs_db(&command) => {
+            territories_cli::quota(command).await
+        }
         Command::Territory { command } => {
             planning::territory(&command).map(|out| say!("{}", out.trim_end())).or_else(|e| {
                 eprintln!("error: {}", e.message);

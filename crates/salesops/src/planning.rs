@@ -43,6 +43,27 @@ pub enum TerritoryCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// List the stored territory versions (which one is in force today) from the database.
+    Versions {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+    /// Accept a stored draft scenario: a new live territory version from a date.
+    Accept {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// The scenario id
+        #[arg(long)]
+        scenario: i64,
+        /// First day in force, e.g. 2027-01-01
+        #[arg(long)]
+        from: String,
+        /// Act as this planner (default: the first administrator)
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -113,6 +134,9 @@ pub fn territory(command: &TerritoryCommand) -> Result<String, CliError> {
                 "wrote units.csv, dist.csv and current.csv ({units} units, {reps} reps, seed {seed}) to {}",
                 out.display()
             ))
+        }
+        TerritoryCommand::Versions { .. } | TerritoryCommand::Accept { .. } => {
+            Err(CliError { usage: false, message: "this command reads the database: see territories_cli".into() })
         }
     }
 }
@@ -310,6 +334,29 @@ pub enum QuotaCommand {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
+    /// Show the stored quotas of a period with won revenue and attainment.
+    Show {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// 2026-Q3, 2026-07 or FY2026
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Store quotas of a period from a CSV file `email,amount,currency[,ramp]` (header first).
+    Set {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }
 
 fn basis(name: &str) -> Option<planning::quota::Basis> {
@@ -410,6 +457,9 @@ pub fn quota(command: &QuotaCommand) -> Result<String, CliError> {
             let bytes =
                 std::fs::read(recipients).map_err(|e| usage(format!("cannot read {}: {e}", recipients.display())))?;
             allocate_text(target, currency, (&bytes, recipients), method, *format)
+        }
+        QuotaCommand::Show { .. } | QuotaCommand::Set { .. } => {
+            Err(CliError { usage: false, message: "this command reads the database: see territories_cli".into() })
         }
     }
 }

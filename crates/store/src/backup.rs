@@ -58,6 +58,9 @@ pub const TABLES: &[&str] = &[
     "webhooks",
     "forecast_submissions",
     "forecast_snapshots",
+    "territory_versions",
+    "territory_scenarios",
+    "quotas",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

@@ -26,6 +26,7 @@ pub(crate) mod records;
 mod search;
 mod settings;
 mod sort;
+mod territories;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub use kpi::{KpiLead, KpiOpportunity};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};
+pub use territories::{NewQuota, QuotaRow, TerritoryAccountRow, TerritoryScenarioRow, TerritoryVersionRow, WonRow};
 
 /// Errors at the store boundary. `sqlx::Error` never leaves this crate untranslated.
 #[derive(Debug, thiserror::Error)]

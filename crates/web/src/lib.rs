@@ -11,6 +11,7 @@ mod api_forecast;
 mod api_forecast_calls;
 mod api_kpi;
 mod api_planning;
+mod api_territories;
 mod auth;
 mod error;
 mod extract;
@@ -26,6 +27,7 @@ mod pages_forecast_calls;
 mod pages_import;
 mod pages_kpi;
 mod pages_planning;
+mod pages_territories;
 
 use std::sync::Arc;
 
@@ -97,10 +99,13 @@ impl AppState {
         alerts::api_webhooks, alerts::api_webhook_create, alerts::api_webhook_delete,
         api_forecast_calls::rollup, api_forecast_calls::submit, api_forecast_calls::snapshot, api_forecast_calls::snapshots,
         api_forecast_calls::waterfall, api_forecast_calls::accuracy, api_forecast_calls::settings_set,
+        api_territories::versions, api_territories::version_create, api_territories::view, api_territories::scenario_create,
+        api_territories::scenarios, api_territories::scenario, api_territories::scenario_compare, api_territories::scenario_accept,
+        api_territories::quotas, api_territories::quotas_set,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"), (name = "comp"))
+    tags((name = "auth"), (name = "organisation"), (name = "currencies"), (name = "audit"), (name = "records"), (name = "leads"), (name = "products"), (name = "import"), (name = "kpis"), (name = "comp"), (name = "territories"))
 )]
 pub struct ApiDoc;
 
@@ -295,6 +300,13 @@ pub fn router(state: AppState) -> Router {
         .route("/territories/pareto", post(api_planning::pareto))
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
+        .route("/territories", get(api_territories::view))
+        .route("/territories/versions", get(api_territories::versions).post(api_territories::version_create))
+        .route("/territories/scenarios", get(api_territories::scenarios).post(api_territories::scenario_create))
+        .route("/territories/scenarios/{id}", get(api_territories::scenario))
+        .route("/territories/scenarios/{id}/compare", get(api_territories::scenario_compare))
+        .route("/territories/scenarios/{id}/accept", post(api_territories::scenario_accept))
+        .route("/quotas", get(api_territories::quotas).put(api_territories::quotas_set))
         .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
         .route("/alerts/scan", get(alerts::api_scan))
         .route("/alerts/run", post(alerts::api_run))
@@ -360,6 +372,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/import/jobs/{id}", get(pages_import::import_job))
         .route("/territories/balance", get(pages_planning::balance_page).post(pages_planning::balance_csv))
+        .route("/territories", get(pages_territories::territories))
+        .route("/territories/versions", post(pages_territories::version_save))
+        .route("/territories/scenarios", post(pages_territories::scenario_create))
+        .route("/territories/scenarios/{id}", get(pages_territories::scenario))
+        .route("/territories/scenarios/{id}/accept", post(pages_territories::scenario_accept))
+        .route("/quotas", get(pages_territories::quotas).post(pages_territories::quotas_save))
+        .route("/quotas/allocate", post(pages_territories::quotas_allocate))
         .route("/admin/sales-process", get(pages_crm::process))
         .route("/admin/stages/{id}/exit-criteria", post(pages_crm::stage_exit_criteria))
         .route("/admin/loss-reasons", post(pages_crm::loss_reason_save))

@@ -555,6 +555,9 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "webhook",
     "forecast_call",
     "forecast_snapshot",
+    "territory_version",
+    "territory_scenario",
+    "quota",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

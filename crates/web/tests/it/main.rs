@@ -19,6 +19,7 @@ mod kpi;
 mod lists;
 mod ops;
 mod planning;
+mod territories;
 mod visibility;
 
 pub use helpers::*;
