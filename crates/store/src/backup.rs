@@ -53,6 +53,11 @@ pub const TABLES: &[&str] = &[
     "comp_runs",
     "comp_statements",
     "comp_lines",
+    "comp_closing_states",
+    "comp_holds",
+    "comp_adjustments",
+    "comp_disputes",
+    "comp_dispute_events",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

@@ -514,6 +514,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "installed",
     "installation_failed",
     "cancelled",
+    "released",
+    "approved",
 ];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
@@ -545,6 +547,9 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "comp_assignment",
     "comp_period",
     "comp_run",
+    "comp_hold",
+    "comp_adjustment",
+    "comp_dispute",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

@@ -9,6 +9,7 @@ mod backup;
 mod browser;
 mod commerce;
 mod comp;
+mod comp_ops;
 mod crm;
 mod forecast;
 mod helpers;
