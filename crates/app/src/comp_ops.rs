@@ -290,13 +290,25 @@ impl App {
     async fn payee_plan(&self, payee: i64, period: &Period, plan: Option<&str>) -> Result<(String, Plan), AppError> {
         let versions = self.store.comp_plan_versions().await?;
         let assignments = self.store.comp_assignments(Some(payee)).await?;
-        let version = assignments
+        let mut in_force: Vec<_> = assignments
             .iter()
             .filter(|a| crate::comp::assigned_in(a, period) && plan.is_none_or(|k| k == a.plan_key))
-            .find_map(|a| version_in_force(&versions, &a.plan_key, period))
-            .ok_or_else(|| {
-                AppError::invalid("plan", format!("the payee has no such plan in force in {}", period.id))
-            })?;
+            .filter_map(|a| version_in_force(&versions, &a.plan_key, period))
+            .collect();
+        in_force.dedup_by_key(|v| v.id);
+        let version = match in_force.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(AppError::invalid("plan", format!("the payee has no such plan in force in {}", period.id)));
+            }
+            several => {
+                let keys: Vec<&str> = several.iter().map(|v| v.plan_key.as_str()).collect();
+                return Err(AppError::invalid(
+                    "plan",
+                    format!("the payee has several plans in force ({}): name one", keys.join(", ")),
+                ));
+            }
+        };
         let parsed = Plan::parse(&version.body).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok((version.plan_key.clone(), parsed))
     }

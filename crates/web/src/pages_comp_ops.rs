@@ -247,7 +247,7 @@ pub async fn action(State(state): State<AppState>, f: FormAuth) -> PageResult {
                     reason_code: f.get("reason_code").to_string(),
                     note: f.get("note").to_string(),
                     opportunity_id: opt_id("opportunity_id")?,
-                    plan: None,
+                    plan: Some(f.get("adj_plan").trim()).filter(|k| !k.is_empty()).map(str::to_string),
                 };
                 state.app.comp_adjustment_create(p, &input).await.map(|_| ())
             }

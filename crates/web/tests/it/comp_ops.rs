@@ -143,12 +143,13 @@ both!(the_next_month_carries_caps_draws_and_held_lines_and_runs_compare, |t| {
 
     // An adjustment for the rep in May: requested by Finance, approved by somebody else.
     let body = json!({"payee_id": me, "period": MAY, "amount": "5000", "currency": "EUR", "reason_code": "missed_credit",
-        "note": "deal 4711 was booked on the wrong rep"});
+        "note": "deal 4711 was booked on the wrong rep", "plan": "ops"});
     for (bad, field) in [
         (json!({"reason_code": "because"}), "reason_code"),
         (json!({"currency": "USD"}), "currency"),
         (json!({"amount": "0"}), "amount"),
         (json!({"note": " "}), "note"),
+        (json!({"plan": null}), "plan"),
     ] {
         let mut b = body.clone();
         b.as_object_mut().unwrap().extend(bad.as_object().unwrap().clone());
@@ -381,6 +382,7 @@ both!(a_calculation_writes_all_its_runs_or_nothing, |t| {
         .to_string();
     let jpy = demo
         .replace("version = 1", "version = 2")
+        .replace("effective_from = 2025-01-01", "effective_from = 2026-05-01")
         .replace("currency = \"EUR\"", "currency = \"EUR\"\npayout_currency = \"JPY\"");
     assert_eq!(
         t.send("POST", "/api/v1/comp/plans", &admin, Some(json!({ "text": jpy }))).await.status,
@@ -439,8 +441,9 @@ async fn a_dispute_in_a_real_browser() {
     area.send_keys("The draw should include my May booking.").await.unwrap();
     shot(&d, "comp-ops-01-dispute-form-rep").await;
     d.find(By::Id(format!("dispute-submit-{line}"))).await.unwrap().click().await.unwrap();
-    let badge = wait_for(&d, By::Css("[id^='dispute-status-']")).await;
-    let id: i64 = badge.id().await.unwrap().unwrap().trim_start_matches("dispute-status-").parse().unwrap();
+    wait_for(&d, By::Css("[id^='dispute-status-']")).await;
+    let finance = t.session(FINANCE).await;
+    let id = t.get("/api/v1/comp/disputes?status=open", &finance).await.json()[0]["id"].as_i64().unwrap();
     shot(&d, "comp-ops-02-dispute-open-rep").await;
     d.quit().await.unwrap();
 
