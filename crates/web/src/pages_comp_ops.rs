@@ -103,7 +103,10 @@ pub struct HoldView {
 
 pub struct AdjustmentView {
     id: i64,
+    payee_id: i64,
     payee: String,
+    /// The viewer may approve it (neither its requester nor its payee).
+    can_approve: bool,
     period: String,
     amount: String,
     reason: String,
@@ -167,7 +170,9 @@ pub async fn operations(
             .iter()
             .map(|a| AdjustmentView {
                 id: a.id,
+                payee_id: a.payee_id,
                 payee: a.payee_name.clone(),
+                can_approve: a.requested_by != Some(p.user.id.0) && a.payee_id != p.user.id.0,
                 period: a.period.clone(),
                 amount: money(t, &a.amount, &a.currency),
                 reason: t.t(&format!("comp-reason-{}", a.reason_code.replace('_', "-"))),

@@ -758,3 +758,4 @@ audit-action-approved = godkendt
 audit-entity-comp-hold = tilbageholdt provision
 audit-entity-comp-adjustment = provisionsregulering
 audit-entity-comp-dispute = provisionsindsigelse
+comp-approve-by-other = godkendes af en anden

@@ -758,3 +758,4 @@ audit-action-approved = approved
 audit-entity-comp-hold = commission hold
 audit-entity-comp-adjustment = commission adjustment
 audit-entity-comp-dispute = commission dispute
+comp-approve-by-other = approved by someone else

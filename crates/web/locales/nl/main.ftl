@@ -758,3 +758,4 @@ audit-action-approved = goedgekeurd
 audit-entity-comp-hold = blokkering van commissie
 audit-entity-comp-adjustment = commissiecorrectie
 audit-entity-comp-dispute = commissiegeschil
+comp-approve-by-other = goedkeuring door iemand anders

@@ -764,3 +764,4 @@ audit-action-approved = zatwierdzono
 audit-entity-comp-hold = wstrzymanie prowizji
 audit-entity-comp-adjustment = korekta prowizji
 audit-entity-comp-dispute = reklamacja prowizji
+comp-approve-by-other = zatwierdza inna osoba

@@ -188,7 +188,7 @@ both!(the_next_month_carries_caps_draws_and_held_lines_and_runs_compare, |t| {
     assert_eq!(t.send("POST", &path, &admin, None).await.status, StatusCode::CONFLICT);
     let listed = t.get(&format!("/api/v1/comp/adjustments?period={MAY}"), &finance).await.json();
     assert_eq!(listed[0]["status"], "approved");
-    assert_eq!(listed[0]["approved_by"].as_str().is_some(), true, "{listed}");
+    assert!(listed[0]["approved_by"].as_str().is_some(), "{listed}");
 
     // The hold is released into May; May is calculated again.
     let r = t.send("POST", &format!("/api/v1/comp/holds/{hold}/release"), &finance, Some(json!({"period": MAY}))).await;
@@ -460,6 +460,7 @@ async fn a_dispute_in_a_real_browser() {
         d.find(By::Css("#adjustments tbody tr[id^='adjustment-']")).await.is_ok(),
         "the adjustment awaits approval"
     );
+    assert!(d.find(By::Css("[id^='approve-']")).await.is_err(), "not by the person who requested it");
     shot(&d, "comp-ops-04-adjustment-pending-finance").await;
     d.quit().await.unwrap();
 
