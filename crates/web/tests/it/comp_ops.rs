@@ -451,7 +451,9 @@ async fn a_dispute_in_a_real_browser() {
     sign_in(&d, &base, FINANCE).await;
     d.goto(format!("{base}/comp/operations?period={MAY}")).await.unwrap();
     wait_for(&d, By::Id(format!("review-{id}"))).await.click().await.unwrap();
-    wait_for(&d, By::Id(format!("accept-amount-{id}"))).await.send_keys("120").await.unwrap();
+    // The page comes back with "saved" once the dispute is in review.
+    wait_for(&d, By::Id("flash-done")).await;
+    d.find(By::Id(format!("accept-amount-{id}"))).await.unwrap().send_keys("120").await.unwrap();
     d.find(By::Id(format!("accept-note-{id}"))).await.unwrap().send_keys("Booking credited late").await.unwrap();
     shot(&d, "comp-ops-03-operations-finance").await;
     d.find(By::Id(format!("accept-{id}"))).await.unwrap().click().await.unwrap();
