@@ -56,20 +56,26 @@ pub fn parse_period(s: &str) -> Result<Period, AppError> {
     Period::month(y, m).map_err(|_| bad())
 }
 
-fn next_period(p: &Period) -> Result<Period, AppError> {
+/// The month before `p`.
+pub(crate) fn previous_period(p: &Period) -> Result<Period, AppError> {
+    let prev = p.start.yesterday().map_err(|e| AppError::Internal(e.to_string()))?;
+    Period::month(prev.year(), prev.month()).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub(crate) fn next_period(p: &Period) -> Result<Period, AppError> {
     let next = p.end.tomorrow().map_err(|e| AppError::Internal(e.to_string()))?;
     Period::month(next.year(), next.month()).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn runs_payroll(p: &Principal) -> bool {
+pub(crate) fn runs_payroll(p: &Principal) -> bool {
     p.user.role == Role::Finance || p.can(Permission::AdministerOrganisation)
 }
 
-fn require_runner(p: &Principal) -> Result<(), AppError> {
+pub(crate) fn require_runner(p: &Principal) -> Result<(), AppError> {
     if runs_payroll(p) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
-fn dec(what: &str, s: &str) -> Result<Decimal, AppError> {
+pub(crate) fn dec(what: &str, s: &str) -> Result<Decimal, AppError> {
     s.parse().map_err(|_| AppError::Internal(format!("{what}: '{s}' is not a decimal")))
 }
 
@@ -115,7 +121,11 @@ pub fn bookings_to_transactions(bookings: &[BookingRow]) -> Result<Vec<Transacti
 }
 
 /// The version of `plan_key` in force in the period (the highest version that overlaps it).
-fn version_in_force<'a>(versions: &'a [PlanVersionRow], plan_key: &str, period: &Period) -> Option<&'a PlanVersionRow> {
+pub(crate) fn version_in_force<'a>(
+    versions: &'a [PlanVersionRow],
+    plan_key: &str,
+    period: &Period,
+) -> Option<&'a PlanVersionRow> {
     versions
         .iter()
         .filter(|v| v.plan_key == plan_key)
@@ -123,7 +133,7 @@ fn version_in_force<'a>(versions: &'a [PlanVersionRow], plan_key: &str, period: 
         .max_by_key(|v| v.version)
 }
 
-fn assigned_in(a: &AssignmentRow, period: &Period) -> bool {
+pub(crate) fn assigned_in(a: &AssignmentRow, period: &Period) -> bool {
     a.starts_on <= period.end && a.ends_on.is_none_or(|e| e >= period.start)
 }
 
@@ -161,7 +171,7 @@ pub fn explanation_json(e: &Explanation) -> Value {
     })
 }
 
-const LINE_KINDS: [LineKind; 10] = [
+pub(crate) const LINE_KINDS: [LineKind; 10] = [
     LineKind::Commission,
     LineKind::Fixed,
     LineKind::Score,
@@ -206,6 +216,7 @@ fn new_statement(s: &Statement) -> NewStatement {
         quota: s.quota.map(|q| q.to_string()),
         attainment: s.attainment.map(|a| a.to_string()),
         lines: s.lines.iter().map(new_line).collect(),
+        closing: Some(crate::comp_ops::state_json(&s.closing).to_string()),
     }
 }
 
@@ -256,7 +267,8 @@ fn stored_statement(r: &StatementRow) -> Result<Statement, AppError> {
 fn inputs_hash(plan_text: &str, payees: &[(Payee, PayeeState)], transactions: &[Transaction]) -> String {
     let mut h = Sha256::new();
     h.update(plan_text.as_bytes());
-    h.update(format!("{:?}", payees.iter().map(|(p, _)| p.id.0).collect::<Vec<_>>()).as_bytes());
+    // The payees with their holds, releases, adjustments and carried-over state.
+    h.update(format!("{payees:?}").as_bytes());
     h.update(format!("{transactions:?}").as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -456,6 +468,9 @@ impl App {
         let (book, credit_notes) = comp::allocate_credits(&transactions, &Hierarchy::default());
         let mut diagnostics: Vec<String> = credit_notes.iter().map(ToString::to_string).collect();
         let next = next_period(&period)?;
+        let previous = previous_period(&period)?;
+        let holds = self.store.comp_holds().await?;
+        let adjustments = self.store.comp_adjustments(Some("approved"), Some(&period.id), None).await?;
         let mut runs = Vec::new();
         for key in keys {
             let Some(version) = version_in_force(&versions, key, &period) else {
@@ -466,6 +481,13 @@ impl App {
                 .map_err(|e| AppError::Internal(format!("stored plan {} does not parse: {e}", version.id)))?;
             let mut payees: Vec<(Payee, PayeeState)> = Vec::new();
             let mut seen = BTreeSet::new();
+            // Each payee starts from the closing state of the latest run of the month before.
+            let mut opening: HashMap<i64, PayeeState> = HashMap::new();
+            for (payee, json) in self.store.comp_closing_states(key, &previous.id).await? {
+                if let std::collections::hash_map::Entry::Vacant(e) = opening.entry(payee) {
+                    e.insert(crate::comp_ops::state_from_json(&json)?);
+                }
+            }
             for a in assignments.iter().filter(|a| a.plan_key == key && assigned_in(a, &period)) {
                 if !seen.insert(a.payee_id) {
                     continue;
@@ -476,7 +498,9 @@ impl App {
                         a.payee_name, a.payee_email, key, version.version
                     ));
                 }
-                payees.push((Payee::new(UserId(a.payee_id)), PayeeState::default()));
+                let mut payee = Payee::new(UserId(a.payee_id));
+                crate::comp_ops::payee_inputs(&mut payee, key, &period, &holds, &adjustments)?;
+                payees.push((payee, opening.remove(&a.payee_id).unwrap_or_default()));
             }
             let (statements, notes) = comp::calculate_period(&plan, &payees, &book, &period, &fx, 1);
             if statements.len() != payees.len() {
@@ -540,13 +564,10 @@ impl App {
         if runs.is_empty() {
             return Err(AppError::Refused(format!("no plan is assigned to anybody in {}", period.id)));
         }
+        // Every plan's run of this calculation commits in one transaction: all or nothing.
         let ctx = p.audit(self.now());
-        let mut ids = Vec::new();
-        let mut count = 0;
-        for r in &runs {
-            ids.push(self.store.comp_run_save(&ctx, r).await?);
-            count += r.statements.len();
-        }
+        let ids = self.store.comp_runs_save(&ctx, &runs).await?;
+        let count = runs.iter().map(|r| r.statements.len()).sum();
         Ok(RunOutcome { runs: ids, statements: count, diagnostics })
     }
 
@@ -638,6 +659,18 @@ impl App {
             .find_map(|a| version_in_force(&versions, &a.plan_key, &period))
             .ok_or_else(|| AppError::invalid("period", format!("you have no plan in force in {}", period.id)))?;
         let plan = Plan::parse(&version.body).map_err(|e| AppError::Internal(e.to_string()))?;
+        // The real year-to-date and draw balance carried from the month before.
+        let previous = previous_period(&period)?;
+        let prior = match self
+            .store
+            .comp_closing_states(&version.plan_key, &previous.id)
+            .await?
+            .into_iter()
+            .find(|(id, _)| *id == me)
+        {
+            Some((_, json)) => crate::comp_ops::state_from_json(&json)?,
+            None => PayeeState::default(),
+        };
         let transactions = bookings_to_transactions(&self.store.comp_bookings(period.start, period.end).await?)?;
         let fx = self.store.fx_table().await?;
         let (book, _) = comp::allocate_credits(&transactions, &Hierarchy::default());
@@ -660,9 +693,8 @@ impl App {
             }],
             splits: vec![comp::Split { payee: UserId(me), share: Decimal::ONE }],
         };
-        let w =
-            comp::what_if(&plan, &Payee::new(UserId(me)), credits, &period, &PayeeState::default(), &fx, &hypothetical)
-                .map_err(|e| AppError::Refused(e.to_string()))?;
+        let w = comp::what_if(&plan, &Payee::new(UserId(me)), credits, &period, &prior, &fx, &hypothetical)
+            .map_err(|e| AppError::Refused(e.to_string()))?;
         Ok((w, plan))
     }
 

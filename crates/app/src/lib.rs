@@ -8,6 +8,7 @@
 mod auth;
 mod commerce;
 mod comp;
+mod comp_ops;
 mod crm;
 mod demo_load;
 mod error;
@@ -46,6 +47,10 @@ pub use commerce::{
     QuoteStatusInput, decimal,
 };
 pub use comp::{PlansView, RunOutcome, bookings_to_transactions, explanation_json, parse_period};
+pub use comp_ops::{
+    ADJUSTMENT_REASONS, AdjustmentInput, ComparedLine, DISPUTE_STATES, HoldInput, RunComparison, state_from_json,
+    state_json,
+};
 pub use crm::{
     ActivityInput, ConvertInput, LeadInput, LeadStatusInput, MethodologyInput, MoveInput, OpportunityDetail,
     ScoreInput, default_forecast, missing_exit_fields,

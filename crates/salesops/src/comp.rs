@@ -1,4 +1,5 @@
-//! `salesops comp`: calculate a period, print a payee's statement, model a draft plan.
+//! `salesops comp`: calculate a period, print a payee's statement, model a draft plan; hold and
+//! release payouts, request and approve adjustments, list disputes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +68,89 @@ pub(crate) enum CompCommand {
         #[arg(long = "as")]
         as_user: Option<String>,
     },
+    /// Hold payouts from a month on: of one opportunity, one payee or one plan.
+    Hold {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// Hold the lines of this opportunity (id)
+        #[arg(long, conflicts_with_all = ["payee", "plan"])]
+        opportunity: Option<i64>,
+        /// Hold everything of this payee (e-mail)
+        #[arg(long, conflicts_with = "plan")]
+        payee: Option<String>,
+        /// Hold everything of this plan (its `[plan] id`)
+        #[arg(long)]
+        plan: Option<String>,
+        /// Why, e.g. "until the customer pays"
+        #[arg(long)]
+        reason: String,
+        /// First month held: 2026-04
+        #[arg(long)]
+        from: String,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Release a hold: its held lines are paid by the next calculation of `--period`.
+    Release {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// The hold's id
+        #[arg(long)]
+        id: i64,
+        /// The month to pay the held lines in: 2026-05
+        #[arg(long)]
+        period: String,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Request a manual adjustment (paid once another person approved it), or approve one.
+    Adjust {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// Approve the adjustment with this id instead of requesting one
+        #[arg(long, conflicts_with_all = ["payee", "period", "amount", "reason", "note"])]
+        approve: Option<i64>,
+        /// The payee's e-mail
+        #[arg(long, required_unless_present = "approve")]
+        payee: Option<String>,
+        /// The month it is paid in: 2026-05
+        #[arg(long, required_unless_present = "approve")]
+        period: Option<String>,
+        /// Signed amount in the plan's currency (negative takes back)
+        #[arg(long, required_unless_present = "approve", allow_hyphen_values = true)]
+        amount: Option<String>,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        /// missed_credit, split_correction, calculation_error, dispute, guarantee or other
+        #[arg(long, required_unless_present = "approve")]
+        reason: Option<String>,
+        #[arg(long, required_unless_present = "approve")]
+        note: Option<String>,
+        #[arg(long)]
+        opportunity: Option<i64>,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// List disputes on statement lines with their threads.
+    Disputes {
+        #[arg(long, env = "SALESOPS_DATABASE_URL")]
+        database_url: String,
+        /// open, in_review, accepted or rejected
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+async fn user_id(app: &App, email: &str) -> Result<i64> {
+    let parsed = model::Email::parse(email).map_err(|e| anyhow!("{email}: {}", e.reason))?;
+    let (user, _) = app.store.user_credentials(&parsed).await?.ok_or_else(|| anyhow!("no user {email}"))?;
+    Ok(user.user.id.0)
 }
 
 async fn app_as(database_url: &str, as_user: Option<&str>) -> Result<(App, app::Principal)> {
@@ -197,6 +281,92 @@ pub(crate) async fn run(command: CompCommand, json: bool) -> Result<()> {
                 for n in &notes {
                     say!("note: {n}");
                 }
+            }
+        }
+        CompCommand::Hold { database_url, opportunity, payee, plan, reason, from, as_user } => {
+            let (app, p) = app_as(&database_url, as_user.as_deref()).await?;
+            let payee_id = match &payee {
+                Some(e) => Some(user_id(&app, e).await?),
+                None => None,
+            };
+            let scope = match (opportunity, &payee, &plan) {
+                (Some(_), _, _) => "opportunity",
+                (_, Some(_), _) => "payee",
+                (_, _, Some(_)) => "plan",
+                _ => return Err(anyhow!("give --opportunity, --payee or --plan")),
+            };
+            let input = app::HoldInput {
+                scope: scope.into(),
+                opportunity_id: opportunity,
+                payee_id,
+                plan,
+                reason,
+                from_period: from,
+            };
+            let id = app.comp_hold_create(&p, &input).await.map_err(|e| anyhow!("{e}"))?;
+            say!("hold {id}");
+        }
+        CompCommand::Release { database_url, id, period, as_user } => {
+            let (app, p) = app_as(&database_url, as_user.as_deref()).await?;
+            app.comp_hold_release(&p, id, &period).await.map_err(|e| anyhow!("{e}"))?;
+            say!("hold {id} released into {period}");
+        }
+        CompCommand::Adjust {
+            database_url,
+            approve,
+            payee,
+            period,
+            amount,
+            currency,
+            reason,
+            note,
+            opportunity,
+            as_user,
+        } => {
+            let (app, p) = app_as(&database_url, as_user.as_deref()).await?;
+            if let Some(id) = approve {
+                app.comp_adjustment_approve(&p, id).await.map_err(|e| anyhow!("{e}"))?;
+                say!("adjustment {id} approved");
+            } else {
+                let input = app::AdjustmentInput {
+                    payee_id: user_id(&app, payee.as_deref().unwrap_or_default()).await?,
+                    period: period.unwrap_or_default(),
+                    amount: amount.unwrap_or_default(),
+                    currency,
+                    reason_code: reason.unwrap_or_default(),
+                    note: note.unwrap_or_default(),
+                    opportunity_id: opportunity,
+                    plan: None,
+                };
+                let id = app.comp_adjustment_create(&p, &input).await.map_err(|e| anyhow!("{e}"))?;
+                say!("adjustment {id} awaits approval by somebody else");
+            }
+        }
+        CompCommand::Disputes { database_url, status, period, format, as_user } => {
+            let (app, p) = app_as(&database_url, as_user.as_deref()).await?;
+            let period = period.as_deref().map(app::parse_period).transpose().map_err(|e| anyhow!("{e}"))?;
+            let f = store::DisputeFilter { status, period: period.map(|p| p.id.to_string()), ..Default::default() };
+            let rows = app.comp_disputes(&p, &f).await.map_err(|e| anyhow!("{e}"))?;
+            if json || matches!(format, Format::Json) {
+                say!("{}", serde_json::to_string(&rows)?);
+            } else {
+                for d in &rows {
+                    say!(
+                        "dispute {}  {}  {}  {}  line {} {} {}: {}",
+                        d.id,
+                        d.status,
+                        d.payee_name,
+                        d.period,
+                        d.line_id,
+                        d.line_amount,
+                        d.currency,
+                        d.line_sentence
+                    );
+                    for e in &d.events {
+                        say!("    {}  {}  {}  {}", e.at, e.actor.as_deref().unwrap_or(""), e.status, e.note);
+                    }
+                }
+                say!("{} disputes", rows.len());
             }
         }
     }

@@ -61,6 +61,11 @@ pub const TABLES: &[&str] = &[
     "territory_versions",
     "territory_scenarios",
     "quotas",
+    "comp_closing_states",
+    "comp_holds",
+    "comp_adjustments",
+    "comp_disputes",
+    "comp_dispute_events",
 ];
 
 /// Self-references: inserted as NULL first and set once all rows of the table exist, so the

@@ -91,6 +91,8 @@ pub struct NewStatement {
     pub quota: Option<String>,
     pub attainment: Option<String>,
     pub lines: Vec<NewLine>,
+    /// The closing state (year-to-date, draw balance, held lines) as JSON, for the next period.
+    pub closing: Option<String>,
 }
 
 /// A run to store: all of it or nothing.
@@ -123,6 +125,7 @@ pub struct RunRow {
 /// A stored line as read, with its statement.
 #[derive(sqlx::FromRow)]
 struct LineDbRow {
+    id: i64,
     statement_id: i64,
     position: i64,
     rule: String,
@@ -140,6 +143,8 @@ struct LineDbRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LineRow {
+    /// The line's id (disputes name it).
+    pub id: i64,
     pub position: i64,
     pub rule: String,
     pub kind: String,
@@ -377,48 +382,73 @@ impl Store {
     /// Writes a run with all its statements and lines in one transaction, and (for a calculation
     /// run) moves its period to `calculated`. Refused when the period is approved or locked.
     pub async fn comp_run_save(&self, ctx: &AuditContext, run: &NewRun) -> Result<i64> {
-        let diagnostics = serde_json::to_string(&run.diagnostics).unwrap_or_else(|_| "[]".into());
-        let id = dispatch!(self, p => {
+        Ok(self.comp_runs_save(ctx, std::slice::from_ref(run)).await?.into_iter().next().unwrap_or_default())
+    }
+
+    /// Writes the runs of one calculation (one per plan) with their statements, lines and
+    /// closing states in ONE transaction: all of them or none.
+    pub async fn comp_runs_save(&self, ctx: &AuditContext, runs: &[NewRun]) -> Result<Vec<i64>> {
+        let ids = dispatch!(self, p => {
             let mut tx = crate::BeginWrite::begin_write(p).await?;
-            let status: String = sqlx::query_scalar::<_, String>("SELECT status FROM comp_periods WHERE period = $1")
-                .bind(&run.period).fetch_optional(&mut *tx).await?.unwrap_or_else(|| "open".into());
-            if status == "approved" || status == "locked" {
-                return Err(StoreError::Refused(format!("period {} is {status}: it cannot take a run", run.period)));
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO comp_runs (period, kind, source_period, plan_version_id, inputs_hash, diagnostics_json, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-                .bind(&run.period).bind(&run.kind).bind(&run.source_period).bind(run.plan_version_id)
-                .bind(&run.inputs_hash).bind(&diagnostics).bind(ctx.actor_user_id.map(|u| u.0)).bind(micros(ctx.at))
-                .fetch_one(&mut *tx).await?;
-            for s in &run.statements {
-                let sid: i64 = sqlx::query_scalar(
-                    "INSERT INTO comp_statements (run_id, payee_id, currency, payable, held, credited, quota, attainment) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-                    .bind(id).bind(s.payee_id).bind(&s.currency).bind(&s.payable).bind(&s.held).bind(&s.credited)
-                    .bind(&s.quota).bind(&s.attainment).fetch_one(&mut *tx).await?;
-                for (i, l) in s.lines.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO comp_lines (statement_id, position, rule, kind, transaction_id, overlay_of, segment, grp, \
-                         status, amount, opportunity_id, sentence, explanation_json) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-                        .bind(sid).bind(i as i64).bind(&l.rule).bind(&l.kind).bind(l.transaction_id).bind(l.overlay_of)
-                        .bind(l.segment).bind(l.grp).bind(&l.status).bind(&l.amount).bind(l.opportunity_id)
-                        .bind(&l.sentence).bind(l.explanation.to_string()).execute(&mut *tx).await?;
+            let mut ids = Vec::with_capacity(runs.len());
+            for run in runs {
+                let diagnostics = serde_json::to_string(&run.diagnostics).unwrap_or_else(|_| "[]".into());
+                let status: String = sqlx::query_scalar::<_, String>("SELECT status FROM comp_periods WHERE period = $1")
+                    .bind(&run.period).fetch_optional(&mut *tx).await?.unwrap_or_else(|| "open".into());
+                if status == "approved" || status == "locked" {
+                    return Err(StoreError::Refused(format!("period {} is {status}: it cannot take a run", run.period)));
                 }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO comp_runs (period, kind, source_period, plan_version_id, inputs_hash, diagnostics_json, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                    .bind(&run.period).bind(&run.kind).bind(&run.source_period).bind(run.plan_version_id)
+                    .bind(&run.inputs_hash).bind(&diagnostics).bind(ctx.actor_user_id.map(|u| u.0)).bind(micros(ctx.at))
+                    .fetch_one(&mut *tx).await?;
+                for s in &run.statements {
+                    let sid: i64 = sqlx::query_scalar(
+                        "INSERT INTO comp_statements (run_id, payee_id, currency, payable, held, credited, quota, attainment) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                        .bind(id).bind(s.payee_id).bind(&s.currency).bind(&s.payable).bind(&s.held).bind(&s.credited)
+                        .bind(&s.quota).bind(&s.attainment).fetch_one(&mut *tx).await?;
+                    for (i, l) in s.lines.iter().enumerate() {
+                        sqlx::query(
+                            "INSERT INTO comp_lines (statement_id, position, rule, kind, transaction_id, overlay_of, segment, grp, \
+                             status, amount, opportunity_id, sentence, explanation_json) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+                            .bind(sid).bind(i as i64).bind(&l.rule).bind(&l.kind).bind(l.transaction_id).bind(l.overlay_of)
+                            .bind(l.segment).bind(l.grp).bind(&l.status).bind(&l.amount).bind(l.opportunity_id)
+                            .bind(&l.sentence).bind(l.explanation.to_string()).execute(&mut *tx).await?;
+                    }
+                    if let Some(state) = &s.closing {
+                        sqlx::query("INSERT INTO comp_closing_states (statement_id, state_json) VALUES ($1, $2)")
+                            .bind(sid).bind(state).execute(&mut *tx).await?;
+                    }
+                }
+                if run.kind == "calculation" && status != "calculated" {
+                    sqlx::query("DELETE FROM comp_periods WHERE period = $1").bind(&run.period).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO comp_periods (period, status, updated_at) VALUES ($1, 'calculated', $2)")
+                        .bind(&run.period).bind(micros(ctx.at)).execute(&mut *tx).await?;
+                }
+                let after = serde_json::json!({"period": run.period, "kind": run.kind, "source_period": run.source_period,
+                    "plan_version_id": run.plan_version_id, "inputs_hash": run.inputs_hash, "statements": run.statements.len()});
+                audit!(tx, ctx, "create", "comp_run", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
+                ids.push(id);
             }
-            if run.kind == "calculation" && status != "calculated" {
-                sqlx::query("DELETE FROM comp_periods WHERE period = $1").bind(&run.period).execute(&mut *tx).await?;
-                sqlx::query("INSERT INTO comp_periods (period, status, updated_at) VALUES ($1, 'calculated', $2)")
-                    .bind(&run.period).bind(micros(ctx.at)).execute(&mut *tx).await?;
-            }
-            let after = serde_json::json!({"period": run.period, "kind": run.kind, "source_period": run.source_period,
-                "plan_version_id": run.plan_version_id, "inputs_hash": run.inputs_hash, "statements": run.statements.len()});
-            audit!(tx, ctx, "create", "comp_run", Some(id.to_string()), None::<&serde_json::Value>, Some(&after));
             tx.commit().await?;
-            id
+            ids
         });
-        Ok(id)
+        Ok(ids)
+    }
+
+    /// The closing states stored for `plan_key`'s statements of `source_period`, the latest run
+    /// first: (payee, state JSON). The caller takes the first one per payee.
+    pub async fn comp_closing_states(&self, plan_key: &str, source_period: &str) -> Result<Vec<(i64, String)>> {
+        let rows: Vec<(i64, String)> = dispatch!(self, p => sqlx::query_as(
+            "SELECT s.payee_id, c.state_json FROM comp_closing_states c JOIN comp_statements s ON s.id = c.statement_id \
+             JOIN comp_runs r ON r.id = s.run_id JOIN comp_plan_versions v ON v.id = r.plan_version_id \
+             WHERE v.plan_key = $1 AND r.source_period = $2 ORDER BY r.id DESC")
+            .bind(plan_key).bind(source_period).fetch_all(p).await?);
+        Ok(rows)
     }
 
     pub async fn comp_run(&self, id: i64) -> Result<RunRow> {
@@ -509,7 +539,7 @@ impl Store {
         let mut lines_of: std::collections::HashMap<i64, Vec<LineRow>> = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT statement_id, position, rule, kind, transaction_id, overlay_of, segment, grp, status, amount, \
+                "SELECT id, statement_id, position, rule, kind, transaction_id, overlay_of, segment, grp, status, amount, \
                  opportunity_id, sentence, explanation_json FROM comp_lines WHERE statement_id IN ({}) \
                  ORDER BY statement_id, position",
                 chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
@@ -519,6 +549,7 @@ impl Store {
                 let explanation = serde_json::from_str(&l.explanation_json)
                     .map_err(|e| StoreError::Corrupt(format!("statement {}: explanation: {e}", l.statement_id)))?;
                 lines_of.entry(l.statement_id).or_default().push(LineRow {
+                    id: l.id,
                     position: l.position,
                     rule: l.rule,
                     kind: l.kind,

@@ -15,6 +15,7 @@ mod backup;
 mod bulk;
 mod commerce;
 mod comp;
+mod comp_ops;
 mod crm;
 mod forecast;
 mod forecast_calls;
@@ -45,6 +46,9 @@ pub use commerce::{LineRow, OrderEventRow, OrderFilter, OrderRow, ProductRow, Qu
 pub use comp::{
     AcceptanceRow, AssignmentRow, BookingRow, LineRow as CompLineRow, NewLine, NewPlanVersion, NewRun, NewStatement,
     PlanVersionRow, RunRow, StatementRow,
+};
+pub use comp_ops::{
+    AdjustmentRow, DisputeEventRow, DisputeFilter, DisputeRow, HoldRow, LineRef as CompLineRef, NewAdjustment, NewHold,
 };
 pub use crm::{
     ActivityFilter, ActivityRow, ContactFilter, ContactRow, Conversion, DuplicateCandidate, DuplicateKeys, LeadFilter,

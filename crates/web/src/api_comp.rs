@@ -213,6 +213,8 @@ pub async fn period_status(
 
 #[derive(Serialize, ToSchema)]
 pub struct StatementLineDto {
+    /// The line's id (to dispute it).
+    pub id: i64,
     pub rule: String,
     pub kind: String,
     /// payable or held.
@@ -267,6 +269,7 @@ pub(crate) fn statement_dto(s: &StatementRow) -> StatementDto {
             .lines
             .iter()
             .map(|l| StatementLineDto {
+                id: l.id,
                 rule: l.rule.clone(),
                 kind: l.kind.clone(),
                 status: l.status.clone(),

@@ -175,6 +175,15 @@ mod tests {
         for s in ["open", "calculated", "approved", "locked"] {
             used.insert(format!("comp-status-{s}"));
         }
+        for s in app::DISPUTE_STATES {
+            used.insert(format!("comp-dispute-status-{}", s.replace('_', "-")));
+        }
+        for r in app::ADJUSTMENT_REASONS {
+            used.insert(format!("comp-reason-{}", r.replace('_', "-")));
+        }
+        for s in ["opportunity", "payee", "plan"] {
+            used.insert(format!("comp-scope-{s}"));
+        }
         for m in 1..=12 {
             used.insert(format!("series-month-{m}"));
         }

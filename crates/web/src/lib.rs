@@ -6,6 +6,7 @@ pub mod alerts;
 mod api;
 mod api_commerce;
 mod api_comp;
+mod api_comp_ops;
 mod api_crm;
 mod api_forecast;
 mod api_forecast_calls;
@@ -21,6 +22,7 @@ mod pages;
 mod pages_admin;
 mod pages_commerce;
 mod pages_comp;
+mod pages_comp_ops;
 mod pages_crm;
 mod pages_forecast;
 mod pages_forecast_calls;
@@ -93,6 +95,9 @@ impl AppState {
         api_commerce::orders, api_commerce::order, api_commerce::order_create, api_commerce::order_step,
         api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
+        api_comp_ops::holds, api_comp_ops::hold_create, api_comp_ops::hold_release, api_comp_ops::adjustments,
+        api_comp_ops::adjustment_create, api_comp_ops::adjustment_approve, api_comp_ops::disputes, api_comp_ops::dispute,
+        api_comp_ops::dispute_open, api_comp_ops::dispute_transition, api_comp_ops::run_compare,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
         api_forecast::series, api_forecast::series_input,
         alerts::api_scan, alerts::api_run, alerts::api_notifications, alerts::api_notifications_read,
@@ -296,6 +301,14 @@ pub fn router(state: AppState) -> Router {
         .route("/comp/periods/{period}/status", post(api_comp::period_status))
         .route("/comp/statements", get(api_comp::statements))
         .route("/comp/what-if", get(api_comp::what_if))
+        .route("/comp/holds", get(api_comp_ops::holds).post(api_comp_ops::hold_create))
+        .route("/comp/holds/{id}/release", post(api_comp_ops::hold_release))
+        .route("/comp/adjustments", get(api_comp_ops::adjustments).post(api_comp_ops::adjustment_create))
+        .route("/comp/adjustments/{id}/approve", post(api_comp_ops::adjustment_approve))
+        .route("/comp/disputes", get(api_comp_ops::disputes).post(api_comp_ops::dispute_open))
+        .route("/comp/disputes/{id}", get(api_comp_ops::dispute))
+        .route("/comp/disputes/{id}/transitions", post(api_comp_ops::dispute_transition))
+        .route("/comp/runs/{a}/compare/{b}", get(api_comp_ops::run_compare))
         .route("/territories/balance", post(api_planning::balance))
         .route("/territories/pareto", post(api_planning::pareto))
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
@@ -355,6 +368,10 @@ pub fn router(state: AppState) -> Router {
         .route("/comp/plans/accept", post(pages_comp::plan_accept))
         .route("/comp/statement", get(pages_comp::statement))
         .route("/comp/period", post(pages_comp::period_action))
+        .route("/comp/disputes", post(pages_comp_ops::dispute_open))
+        .route("/comp/operations", get(pages_comp_ops::operations))
+        .route("/comp/operations/action", post(pages_comp_ops::action))
+        .route("/comp/compare", get(pages_comp_ops::compare))
         .route("/products", get(pages_commerce::products).post(pages_commerce::product_save))
         .route("/price-books", post(pages_commerce::price_book_create))
         .route("/price-books/prices", post(pages_commerce::price_set))

@@ -519,6 +519,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "submit",
     "override",
     "snapshot",
+    "released",
+    "approved",
 ];
 pub const AUDIT_ENTITIES: &[&str] = &[
     "user",
@@ -558,6 +560,9 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "territory_version",
     "territory_scenario",
     "quota",
+    "comp_hold",
+    "comp_adjustment",
+    "comp_dispute",
 ];
 
 fn audit_label(t: &Tr, prefix: &str, known: &[&str], code: &str) -> String {

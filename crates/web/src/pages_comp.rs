@@ -159,6 +159,11 @@ pub async fn plan_accept(State(state): State<AppState>, f: FormAuth) -> PageResu
 // ---- statement ------------------------------------------------------------------------------
 
 pub struct LineView {
+    id: i64,
+    /// Disputes on this line with their threads (only those the viewer may see).
+    disputes: Vec<crate::pages_comp_ops::DisputeView>,
+    /// The payee may dispute it (their own line, no dispute pending on it).
+    can_dispute: bool,
     amount: String,
     held: bool,
     rule: String,
@@ -223,6 +228,11 @@ pub async fn statement(
     for s in all.iter().filter(|s| s.payee_id != payee && s.run_kind == "calculation") {
         others.push((s.payee_id, s.payee_name.clone(), money(&sh.t, &s.payable, &s.currency)));
     }
+    let disputes = state
+        .app
+        .comp_disputes(&p, &store::DisputeFilter { period: Some(period.clone()), ..store::DisputeFilter::default() })
+        .await
+        .or_page(&p)?;
     let statements = rows
         .iter()
         .map(|s| StatementView {
@@ -245,6 +255,17 @@ pub async fn statement(
                 .lines
                 .iter()
                 .map(|l| LineView {
+                    id: l.id,
+                    disputes: disputes
+                        .iter()
+                        .filter(|d| d.line_id == l.id)
+                        .rev()
+                        .map(|d| crate::pages_comp_ops::dispute_view(&sh.t, d))
+                        .collect(),
+                    can_dispute: s.payee_id == me
+                        && !disputes
+                            .iter()
+                            .any(|d| d.line_id == l.id && (d.status == "open" || d.status == "in_review")),
                     amount: money(&sh.t, &l.amount, &s.currency),
                     held: l.status == "held",
                     rule: l.rule.clone(),

@@ -10,6 +10,7 @@ mod backup;
 mod browser;
 mod commerce;
 mod comp;
+mod comp_ops;
 mod crm;
 mod forecast;
 mod forecast_calls;
