@@ -22,6 +22,7 @@
 
 pub mod build;
 mod catalogue;
+pub mod daily;
 mod drill;
 mod engine;
 pub mod facts;
