@@ -209,6 +209,35 @@ impl App {
         calendar: &FiscalCalendar,
         q: &KpiQuery,
     ) -> Result<(Loaded, KpiTable), AppError> {
+        self.kpi_rollup_query(viewer, calendar, &engine_query(calendar, q)).await
+    }
+
+    /// `kpis` for the company (what `p` may see) in every period of `kind` from `from` to `to`,
+    /// from the rollups: one total row per period, for trend charts.
+    pub async fn kpi_series(
+        &self,
+        p: &crate::Principal,
+        kpis: &[kpi::Kpi],
+        by: &[kpi::Dimension],
+        kind: model::PeriodKind,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<KpiTable, AppError> {
+        if !kpi::daily::supports(kpis, by) {
+            return Err(AppError::invalid("metric", "these KPIs are not kept in the rollups"));
+        }
+        let calendar = self.fiscal_calendar().await?;
+        let viewer = self.viewer(p).await?;
+        let kq = kpi::Query { kpis: kpis.to_vec(), by: by.to_vec(), period: kind, from, to };
+        Ok(self.kpi_rollup_query(&viewer, &calendar, &kq).await?.1)
+    }
+
+    async fn kpi_rollup_query(
+        &self,
+        viewer: &Viewer,
+        calendar: &FiscalCalendar,
+        kq: &kpi::Query,
+    ) -> Result<(Loaded, KpiTable), AppError> {
         self.kpi_rollups_refresh().await?;
         let store = &self.store;
         let currency = store.reporting_currency().await?;
@@ -216,7 +245,7 @@ impl App {
         let zone = self.company_zone().await?;
         let mut b = FactsBuilder::new(currency, &fx, zone);
         let user_names = self.add_users(&mut b).await?;
-        let kq = engine_query(calendar, q);
+        let q = kq;
         let periods = calendar.periods_between(kq.from, kq.to, kq.period);
         let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
             return Err(AppError::invalid("period", "the period has no days"));
@@ -270,7 +299,7 @@ impl App {
         }
         let counts = [b.product_lines.len() as u64, b.sources.len() as u64, b.segments.len() as u64];
         let (facts, _, _, _) = b.build();
-        let table = kpi::daily::compute_from_cells(&facts.reps, counts, currency, calendar, &kq, &cells)
+        let table = kpi::daily::compute_from_cells(&facts.reps, counts, currency, calendar, kq, &cells)
             .map_err(crate::kpi::engine_error)?;
         let loaded = Loaded::from_builder(facts, &mut b, user_names, self).await?;
         Ok((loaded, table))

@@ -219,7 +219,7 @@ impl Store {
     async fn rollup_sums(&self, w: &Where, case: &str, dims: RollupDims) -> Result<Vec<RollupSum>> {
         let (labels, group) = label_columns(dims);
         let sql = format!(
-            "SELECT {case} AS bucket, c.owner_id, {labels}, {} FROM kpi_rollup_cells c WHERE {} \
+            "SELECT CAST({case} AS BIGINT) AS bucket, c.owner_id, {labels}, {} FROM kpi_rollup_cells c WHERE {} \
              GROUP BY 1, {group}",
             sums(),
             w.sql()

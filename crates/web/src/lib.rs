@@ -19,6 +19,7 @@ mod pages_admin;
 mod pages_commerce;
 mod pages_comp;
 mod pages_crm;
+mod pages_dashboard;
 mod pages_forecast;
 mod pages_import;
 mod pages_kpi;
@@ -310,6 +311,8 @@ pub fn router(state: AppState) -> Router {
         .route("/quotes", get(pages_commerce::quotes))
         .route("/forecasts/series", get(pages_forecast::series))
         .route("/forecasts/series.csv", get(pages_forecast::series_csv))
+        .route("/dashboard", get(pages_dashboard::page))
+        .route("/dashboard/chart/{name}", get(pages_dashboard::chart))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

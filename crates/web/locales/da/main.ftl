@@ -700,3 +700,25 @@ series-month-9 = sep
 series-month-10 = okt
 series-month-11 = nov
 series-month-12 = dec
+
+# KPI rollups and the daily dashboard (issue 5, A2)
+nav-dashboard = Overblik
+dash-mine = Mine tal
+dash-team = Mit team
+dash-company = Virksomheden
+dash-intro = tal fra KPI-opsummeringerne, opdateret ved hver ændring
+dash-today = I dag
+dash-this-month = Store tal: denne måned ({ $month }), sammenlignet med forrige måned.
+dash-vs-previous = { $change } i forhold til forrige måned
+dash-trend = Omsætning pr. måned (seneste 12 måneder)
+dash-revenue-by-rep = Omsætning pr. sælger denne måned
+dash-revenue-by-region = Omsætning pr. region denne måned
+dash-funnel = Denne måneds tragt
+dash-funnel-created = Oprettede muligheder
+dash-funnel-closed = Lukket (vundet eller tabt)
+dash-funnel-won = Vundet
+dash-by-rep = Pr. sælger denne måned
+dash-by-region = Pr. region denne måned
+dash-by-team = Pr. team denne måned
+dash-download-svg = Hent SVG
+dash-download-csv = Hent CSV

@@ -700,3 +700,25 @@ series-month-9 = Sep
 series-month-10 = Oct
 series-month-11 = Nov
 series-month-12 = Dec
+
+# KPI rollups and the daily dashboard (issue 5, A2)
+nav-dashboard = Dashboard
+dash-mine = My numbers
+dash-team = My team
+dash-company = The company
+dash-intro = figures from the KPI rollups, refreshed with every change
+dash-today = Today
+dash-this-month = Large figures: this month ({ $month }), compared with the previous month.
+dash-vs-previous = { $change } vs. previous month
+dash-trend = Revenue per month (last 12 months)
+dash-revenue-by-rep = Revenue per rep this month
+dash-revenue-by-region = Revenue per region this month
+dash-funnel = This month's funnel
+dash-funnel-created = Opportunities created
+dash-funnel-closed = Closed (won or lost)
+dash-funnel-won = Won
+dash-by-rep = Per rep this month
+dash-by-region = Per region this month
+dash-by-team = Per team this month
+dash-download-svg = Download SVG
+dash-download-csv = Download CSV

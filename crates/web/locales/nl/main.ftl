@@ -700,3 +700,25 @@ series-month-9 = sep
 series-month-10 = okt
 series-month-11 = nov
 series-month-12 = dec
+
+# KPI rollups and the daily dashboard (issue 5, A2)
+nav-dashboard = Dashboard
+dash-mine = Mijn cijfers
+dash-team = Mijn team
+dash-company = Het bedrijf
+dash-intro = cijfers uit de KPI-rollups, bijgewerkt bij elke wijziging
+dash-today = Vandaag
+dash-this-month = Grote cijfers: deze maand ({ $month }), vergeleken met de vorige maand.
+dash-vs-previous = { $change } t.o.v. vorige maand
+dash-trend = Omzet per maand (laatste 12 maanden)
+dash-revenue-by-rep = Omzet per verkoper deze maand
+dash-revenue-by-region = Omzet per regio deze maand
+dash-funnel = Trechter van deze maand
+dash-funnel-created = Aangemaakte kansen
+dash-funnel-closed = Afgesloten (gewonnen of verloren)
+dash-funnel-won = Gewonnen
+dash-by-rep = Per verkoper deze maand
+dash-by-region = Per regio deze maand
+dash-by-team = Per team deze maand
+dash-download-svg = SVG downloaden
+dash-download-csv = CSV downloaden

@@ -706,3 +706,25 @@ series-month-9 = wrz
 series-month-10 = paź
 series-month-11 = lis
 series-month-12 = gru
+
+# KPI rollups and the daily dashboard (issue 5, A2)
+nav-dashboard = Pulpit
+dash-mine = Moje wyniki
+dash-team = Mój zespół
+dash-company = Firma
+dash-intro = dane z zestawień KPI, odświeżane przy każdej zmianie
+dash-today = Dziś
+dash-this-month = Duże liczby: ten miesiąc ({ $month }) w porównaniu z poprzednim.
+dash-vs-previous = { $change } wobec poprzedniego miesiąca
+dash-trend = Przychód miesięcznie (ostatnie 12 miesięcy)
+dash-revenue-by-rep = Przychód na handlowca w tym miesiącu
+dash-revenue-by-region = Przychód na region w tym miesiącu
+dash-funnel = Lejek tego miesiąca
+dash-funnel-created = Utworzone szanse
+dash-funnel-closed = Zamknięte (wygrane lub przegrane)
+dash-funnel-won = Wygrane
+dash-by-rep = Na handlowca w tym miesiącu
+dash-by-region = Na region w tym miesiącu
+dash-by-team = Na zespół w tym miesiącu
+dash-download-svg = Pobierz SVG
+dash-download-csv = Pobierz CSV

@@ -14,6 +14,7 @@ mod forecast;
 mod helpers;
 mod import;
 mod kpi;
+mod kpi_rollups;
 mod lists;
 mod ops;
 mod planning;
