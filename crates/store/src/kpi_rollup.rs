@@ -191,6 +191,9 @@ impl Store {
             case.push_str(&format!(" WHEN c.day < {p} THEN {}", i - 1));
         }
         case.push_str(&format!(" ELSE {} END", starts.len() - 1));
+        if starts.len() == 1 {
+            case = "0".to_string();
+        }
         self.rollup_sums(&w, &case, dims).await
     }
 

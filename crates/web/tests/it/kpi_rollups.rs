@@ -197,6 +197,76 @@ both!(rollups_equal_the_engine_on_raw_records_after_random_writes, |t| {
     }
     agree(&t, HEAD, "rep", "2026-W10", Some("previous")).await;
     agree(&t, HEAD, "region", "FY2026", None).await;
+    // A single period (no revenue growth, no comparison) is one bucket.
+    let p = t.app.cli_principal(Some(HEAD)).await.unwrap();
+    let q = app::KpiRequest {
+        metrics: vec!["revenue,calls_placed".into()],
+        by: vec!["team".into()],
+        period: "2026-06-15".into(),
+        compare: None,
+    }
+    .parse()
+    .unwrap();
+    assert_eq!(
+        rows_of(&t.app.kpi_table(&p, &q).await.unwrap()),
+        rows_of(&t.app.kpi_table_from_records(&p, &q).await.unwrap())
+    );
     // Nothing left dirty after a read.
     assert!(t.store.kpi_rollup_dirty().await.unwrap().is_empty());
+});
+
+both!(the_dashboard_shows_each_viewer_only_what_they_may_see, |t| {
+    let rep = t.session(REP).await;
+    let manager = t.session(MANAGER).await;
+    let head = t.session(HEAD).await;
+    let me = t.get("/api/v1/me", &rep).await.json();
+    let rep_name = me["name"].as_str().unwrap_or_default().to_string();
+
+    for who in [&rep, &manager, &head] {
+        let page = t.get("/dashboard", who).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for id in ["chart-trend", "chart-bars", "chart-funnel", "dash-rows", "trend-csv", "bars-svg", "funnel-csv"] {
+            assert!(page.body.contains(id), "the dashboard has {id}");
+        }
+    }
+    // A rep's bars are their own numbers only.
+    let csv = t.get("/dashboard/chart/bars?format=csv", &rep).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "rep,month,revenue,currency,deals_closed,win_rate");
+    assert!(lines.len() <= 2, "one row at most for a rep: {}", csv.body);
+    if lines.len() == 2 && !rep_name.is_empty() {
+        assert!(lines[1].contains(&rep_name), "{}", csv.body);
+    }
+    // A manager sees the team per rep; the head of ops the company per region, and the teams.
+    let team = t.get("/dashboard/chart/bars?format=csv", &manager).await.body;
+    assert!(team.lines().count() > 2, "a row per rep of the team: {team}");
+    assert!(!team.contains(",-"), "plain numbers: {team}");
+    let company = t.get("/dashboard/chart/bars?format=csv", &head).await.body;
+    assert!(company.starts_with("region,"), "{company}");
+    assert!(t.get("/dashboard", &head).await.body.contains("dash-teams"));
+    // The trend has 12 months and adds up to the API's revenue for the same months.
+    let trend = t.get("/dashboard/chart/trend?format=csv", &head).await.body;
+    assert_eq!(trend.lines().count(), 13, "{trend}");
+    let june = trend.lines().last().unwrap().split(',').collect::<Vec<_>>();
+    assert_eq!(june[0], "2026-06");
+    let api = t.get("/api/v1/kpis?metric=revenue&period=2026-06", &head).await.json();
+    assert_eq!(
+        api["total"]["cells"][0]["value"]["amount"].as_str().map(|a| a.trim_end_matches('0').trim_end_matches('.')),
+        Some(june[1]).map(|a| a.trim_end_matches('0').trim_end_matches('.')),
+        "{api}"
+    );
+    // Charts download as SVG; unknown charts and formats are 404.
+    let svg = t.get("/dashboard/chart/funnel?format=svg", &manager).await;
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    assert!(svg.body.starts_with("<?xml") && svg.body.contains("<svg"), "{}", svg.body);
+    assert!(svg.headers["content-disposition"].to_str().unwrap().contains("dashboard-funnel-"));
+    assert_eq!(t.get("/dashboard/chart/pie?format=svg", &head).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.get("/dashboard/chart/trend?format=pdf", &head).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.get("/dashboard", &crate::As::Anonymous).await.status.is_redirection()
+            || t.get("/dashboard", &crate::As::Anonymous).await.status == StatusCode::UNAUTHORIZED,
+        true
+    );
 });
