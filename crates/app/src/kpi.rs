@@ -187,7 +187,7 @@ pub struct FlowReport {
 }
 
 /// The facts the caller may see and the maps to label them.
-struct Loaded {
+pub(crate) struct Loaded {
     facts: Facts,
     stages: Vec<StageFact>,
     changes: Vec<StageChangeFact>,
@@ -206,6 +206,35 @@ struct Loaded {
 }
 
 impl Loaded {
+    /// The labels of a builder that has its users and dimension keys (the rollup path: no
+    /// records, only the reps and the dimension values the cells named).
+    pub(crate) async fn from_builder(
+        facts: Facts,
+        b: &mut FactsBuilder<'_>,
+        user_names: HashMap<UserId, String>,
+        app: &App,
+    ) -> Result<Loaded, AppError> {
+        let team_names = app.store.team_list().await?.into_iter().map(|t| (t.id, t.name)).collect();
+        let region_names = app.store.region_list().await?.into_iter().map(|r| (r.id, r.name)).collect();
+        Ok(Loaded {
+            facts,
+            stages: Vec::new(),
+            changes: Vec::new(),
+            diagnostics: Vec::new(),
+            reps: std::mem::replace(&mut b.reps, DenseKeys::new()),
+            teams: std::mem::replace(&mut b.teams, DenseKeys::new()),
+            regions: std::mem::replace(&mut b.regions, DenseKeys::new()),
+            territories: std::mem::replace(&mut b.territories, DenseKeys::new()),
+            product_lines: std::mem::replace(&mut b.product_lines, DenseKeys::new()),
+            sources: std::mem::replace(&mut b.sources, DenseKeys::new()),
+            segments: std::mem::replace(&mut b.segments, DenseKeys::new()),
+            loss_reasons: std::mem::replace(&mut b.loss_reasons, DenseKeys::new()),
+            user_names,
+            team_names,
+            region_names,
+        })
+    }
+
     fn label(&self, d: Dimension, key: Option<u32>) -> SliceValue {
         let Some(k) = key else {
             return SliceValue { dimension: d, key: "-".into(), label: String::new() };
@@ -315,7 +344,7 @@ impl App {
     }
 
     /// The time zone days are counted in: the setting `company_time_zone`, else UTC.
-    async fn company_zone(&self) -> Result<jiff::tz::TimeZone, AppError> {
+    pub(crate) async fn company_zone(&self) -> Result<jiff::tz::TimeZone, AppError> {
         Ok(match self.store.setting_get("company_time_zone").await? {
             Some(z) => model::TimeZoneName::parse(&z).map(|z| z.tz()).unwrap_or(jiff::tz::TimeZone::UTC),
             None => jiff::tz::TimeZone::UTC,
@@ -447,10 +476,31 @@ impl App {
 
     /// Computes `q` over the records `p` may see: one row per slice in the requested period, with
     /// the comparison, and the total; diagnostics about records left out.
+    ///
+    /// Queries the rollups can answer ([`kpi::daily::supports`]: opportunity and activity KPIs
+    /// by rep, team, region, product line, source or segment) read the stored daily cells after
+    /// refreshing them; the others load the records.
     pub async fn kpi_table(&self, p: &Principal, q: &KpiQuery) -> Result<KpiReport, AppError> {
+        self.kpi_table_with(p, q, kpi::daily::supports(&q.kpis, &q.by)).await
+    }
+
+    /// [`kpi_table`](Self::kpi_table) computed from the records, never from the rollups (for
+    /// checks and drill-down).
+    pub async fn kpi_table_from_records(&self, p: &Principal, q: &KpiQuery) -> Result<KpiReport, AppError> {
+        self.kpi_table_with(p, q, false).await
+    }
+
+    async fn kpi_table_with(&self, p: &Principal, q: &KpiQuery, rollups: bool) -> Result<KpiReport, AppError> {
         let calendar = self.fiscal_calendar().await?;
-        let loaded = self.kpi_load(&self.viewer(p).await?, None).await?;
-        let (table, mut diagnostics) = compute(&loaded.facts, &calendar, q)?;
+        let viewer = self.viewer(p).await?;
+        let (loaded, table, mut diagnostics) = if rollups {
+            let (loaded, table) = self.kpi_from_rollups(&viewer, &calendar, q).await?;
+            (loaded, table, Vec::new())
+        } else {
+            let loaded = self.kpi_load(&viewer, None).await?;
+            let (table, diagnostics) = compute(&loaded.facts, &calendar, q)?;
+            (loaded, table, diagnostics)
+        };
         diagnostics.splice(0..0, loaded.diagnostics.iter().cloned());
         let baseline_period = q.compare.map(|b| match b {
             Baseline::PreviousPeriod => calendar.previous(q.period),
@@ -714,6 +764,12 @@ impl KpiReport {
 /// The engine's table for `q`: the requested period and, with a comparison, every period back to
 /// the baseline.
 fn compute(facts: &Facts, calendar: &FiscalCalendar, q: &KpiQuery) -> Result<(KpiTable, Vec<Diagnostic>), AppError> {
+    kpi::compute(facts, calendar, &engine_query(calendar, q)).map_err(engine_error)
+}
+
+/// The engine's query for `q`: the requested period and, with a comparison, every period back to
+/// the baseline (and the one before the first for revenue growth).
+pub(crate) fn engine_query(calendar: &FiscalCalendar, q: &KpiQuery) -> kpi::Query {
     let mut from = calendar.start(q.period);
     match q.compare {
         Some(Baseline::PreviousPeriod) => from = calendar.start(calendar.previous(q.period)),
@@ -726,14 +782,7 @@ fn compute(facts: &Facts, calendar: &FiscalCalendar, q: &KpiQuery) -> Result<(Kp
         let first = calendar.period_of(from, kind);
         from = calendar.start(calendar.previous(first));
     }
-    let query = kpi::Query {
-        kpis: q.kpis.clone(),
-        by: q.by.clone(),
-        period: q.period.kind(),
-        from,
-        to: calendar.end(q.period),
-    };
-    kpi::compute(facts, calendar, &query).map_err(engine_error)
+    kpi::Query { kpis: q.kpis.clone(), by: q.by.clone(), period: q.period.kind(), from, to: calendar.end(q.period) }
 }
 
 fn compare_pair(current: &Value, base: &Value) -> KpiCell {
@@ -742,7 +791,7 @@ fn compare_pair(current: &Value, base: &Value) -> KpiCell {
     KpiCell { kpi: Kpi::Revenue, value: current.clone(), baseline: None, difference, relative }
 }
 
-fn engine_error(e: kpi::KpiError) -> AppError {
+pub(crate) fn engine_error(e: kpi::KpiError) -> AppError {
     match e {
         kpi::KpiError::EmptyRange { .. } => AppError::invalid("period", e.to_string()),
         kpi::KpiError::SliceShape { .. } => AppError::invalid("cell", e.to_string()),

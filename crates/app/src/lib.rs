@@ -17,6 +17,7 @@ mod forecast_calls;
 mod import;
 mod jobs;
 mod kpi;
+mod kpi_rollup;
 mod org;
 pub mod planning;
 pub mod territories;
@@ -59,6 +60,7 @@ pub use demo_load::{DemoSummary, load_demo};
 pub use error::AppError;
 pub use import::{ImportOptions, ImportReport};
 pub use jobs::{ImportJob, JobHandle, JobState};
+pub use kpi_rollup::{FULL_REBUILD_ABOVE, RefreshSummary};
 pub use org::{AmountTotal, MAX_PAGE, NewUserInput, UserPatchInput, page_bounds};
 pub use store;
 

@@ -332,7 +332,22 @@ pub fn compute(
     }
 
     let columns: Vec<Column> = query.kpis.iter().map(|&kpi| Column::new(kpi, facts, &slicer)).collect();
-    let scale = facts.currency.minor_units();
+    let table = build_table(facts.currency, query, periods, &slicer, &cells, &columns);
+    Ok((table, diagnostics.finish()))
+}
+
+/// The rows of a table from per-slot, per-period counters (shared by [`compute`] on records and
+/// by the rollup path on stored daily cells, so both give the same values by construction).
+pub(crate) fn build_table(
+    currency: Currency,
+    query: &Query,
+    periods: Vec<Period>,
+    slicer: &Slicer,
+    cells: &Cells,
+    columns: &[Column],
+) -> KpiTable {
+    let np = periods.len();
+    let scale = currency.minor_units();
     let money = |minor: i64| Decimal::new(minor, scale);
     let mut order: Vec<u32> = (0..slicer.slots()).collect();
     let keys: Vec<Vec<Option<u32>>> = (0..slicer.slots()).map(|s| slicer.decode(s)).collect();
@@ -361,8 +376,7 @@ pub fn compute(
             rows.push(Row { slice: keys[slot as usize].clone(), period, values });
         }
     }
-    let table = KpiTable { currency: facts.currency, kpis: query.kpis.clone(), by: query.by.clone(), periods, rows };
-    Ok((table, diagnostics.finish()))
+    KpiTable { currency, kpis: query.kpis.clone(), by: query.by.clone(), periods, rows }
 }
 
 impl KpiTable {
@@ -451,15 +465,15 @@ fn compare_values(current: Value, baseline: Value) -> Comparison {
 /// Per-cell counters, one struct per fact source so the hot loops touch little memory.
 /// Amounts are minor units of the reporting currency.
 #[derive(Default)]
-struct Cells {
-    opportunities: Vec<OpportunityCell>,
-    activities: Vec<ActivityCell>,
-    other: Vec<OtherCell>,
+pub(crate) struct Cells {
+    pub(crate) opportunities: Vec<OpportunityCell>,
+    pub(crate) activities: Vec<ActivityCell>,
+    pub(crate) other: Vec<OtherCell>,
 }
 
 /// Makes room for `slot`'s periods and returns the cells.
 #[inline]
-fn ensure<T: Clone + Default>(cells: &mut Vec<T>, slot: u32, np: usize) -> &mut [T] {
+pub(crate) fn ensure<T: Clone + Default>(cells: &mut Vec<T>, slot: u32, np: usize) -> &mut [T] {
     let needed = (slot as usize + 1) * np;
     if cells.len() < needed {
         cells.resize(needed, T::default());
@@ -468,31 +482,31 @@ fn ensure<T: Clone + Default>(cells: &mut Vec<T>, slot: u32, np: usize) -> &mut 
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct OpportunityCell {
-    created: u32,
-    created_won: u32,
-    created_with_quote: u32,
-    won: u32,
-    lost: u32,
-    cycle_count: u32,
-    active_reps: u32,
-    won_amount: i64,
-    cycle_days: i64,
-    pipeline_delta: i64,
+pub(crate) struct OpportunityCell {
+    pub(crate) created: u32,
+    pub(crate) created_won: u32,
+    pub(crate) created_with_quote: u32,
+    pub(crate) won: u32,
+    pub(crate) lost: u32,
+    pub(crate) cycle_count: u32,
+    pub(crate) active_reps: u32,
+    pub(crate) won_amount: i64,
+    pub(crate) cycle_days: i64,
+    pub(crate) pipeline_delta: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct ActivityCell {
-    calls: u32,
-    emails: u32,
-    meetings: u32,
-    visits: u32,
-    visit_sales: u32,
-    talk_seconds: u64,
+pub(crate) struct ActivityCell {
+    pub(crate) calls: u32,
+    pub(crate) emails: u32,
+    pub(crate) meetings: u32,
+    pub(crate) visits: u32,
+    pub(crate) visit_sales: u32,
+    pub(crate) talk_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct OtherCell {
+pub(crate) struct OtherCell {
     leads: u32,
     leads_qualified: u32,
     follow_up_minutes: u64,
@@ -632,7 +646,7 @@ fn cell_value(
 }
 
 /// A requested KPI after checking that its source exists and can be sliced as asked.
-enum Column {
+pub(crate) enum Column {
     Kpi(Kpi),
     Missing(&'static str),
 }
@@ -672,7 +686,7 @@ impl Column {
 }
 
 /// Maps the days of the computed periods to period positions.
-struct PeriodIndex {
+pub(crate) struct PeriodIndex {
     first_day: i32,
     positions: Vec<u32>,
     /// Epoch day of the 1st of every month from January of `first_year` on, so a date's day
@@ -682,7 +696,7 @@ struct PeriodIndex {
 }
 
 impl PeriodIndex {
-    fn new(calendar: &FiscalCalendar, periods: &[Period]) -> PeriodIndex {
+    pub(crate) fn new(calendar: &FiscalCalendar, periods: &[Period]) -> PeriodIndex {
         let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
             return PeriodIndex { first_day: 0, positions: Vec::new(), first_year: 0, month_starts: Vec::new() };
         };
@@ -713,7 +727,7 @@ impl PeriodIndex {
 
     /// The position of the period containing `day`, if computed.
     #[inline]
-    fn of(&self, day: Date) -> Option<u32> {
+    pub(crate) fn of(&self, day: Date) -> Option<u32> {
         let offset = self.offset(day);
         if offset < 0 { None } else { self.positions.get(offset as usize).copied() }
     }
@@ -721,7 +735,7 @@ impl PeriodIndex {
     /// Like [`of`](Self::of), but days before the range map to the first period (for stocks such
     /// as the open pipeline).
     #[inline]
-    fn clamped(&self, day: Date) -> Option<u32> {
+    pub(crate) fn clamped(&self, day: Date) -> Option<u32> {
         let offset = self.offset(day);
         if self.positions.is_empty() {
             None
@@ -734,7 +748,7 @@ impl PeriodIndex {
 }
 
 /// Turns a fact's dimension values into a dense slot number (one slot per slice seen).
-struct Slicer {
+pub(crate) struct Slicer {
     by: Vec<Dimension>,
     reps: Vec<(u16, u16)>,
     cardinality: Vec<u64>,
@@ -792,11 +806,46 @@ impl Slicer {
         slicer
     }
 
+    /// A slicer for stored cells: reps with their team and region, and the number of product
+    /// lines, sources and segments (dense keys `0..n`, [`NONE`] for "not set"); no territories.
+    pub(crate) fn for_cells(reps: &[crate::facts::RepFact], by: &[Dimension], counts: [u64; 3]) -> Slicer {
+        let max = |values: &mut dyn Iterator<Item = u16>| -> u64 {
+            values.filter(|v| *v != NONE).map(u64::from).max().map_or(0, |m| m + 1) + 1
+        };
+        let cardinality: Vec<u64> = by
+            .iter()
+            .map(|dimension| match dimension {
+                Dimension::Rep => reps.len() as u64 + 1,
+                Dimension::Team => max(&mut reps.iter().map(|r| r.team)),
+                Dimension::Region => max(&mut reps.iter().map(|r| r.region)),
+                Dimension::Territory => 1,
+                Dimension::ProductLine => counts[0] + 1,
+                Dimension::Source => counts[1] + 1,
+                Dimension::Segment => counts[2] + 1,
+            })
+            .collect();
+        let space = cardinality.iter().try_fold(1u64, |acc, c| acc.checked_mul(*c)).unwrap_or(u64::MAX);
+        let table = if space <= TABLE_LIMIT { vec![u32::MAX; space as usize] } else { Vec::new() };
+        let mut slicer = Slicer {
+            by: by.to_vec(),
+            reps: reps.iter().map(|r| (r.team, r.region)).collect(),
+            cardinality,
+            table,
+            map: HashMap::new(),
+            raw_keys: Vec::new(),
+            rep_slot: Vec::new(),
+        };
+        if by.iter().all(|d| matches!(d, Dimension::Rep | Dimension::Team | Dimension::Region)) {
+            slicer.rep_slot = vec![u32::MAX; reps.len()];
+        }
+        slicer
+    }
+
     fn slots(&self) -> u32 {
         self.raw_keys.len() as u32
     }
 
-    fn supports(&self, source: Source) -> Result<(), &'static str> {
+    pub(crate) fn supports(&self, source: Source) -> Result<(), &'static str> {
         carries(source, &self.by)
     }
 
@@ -806,7 +855,7 @@ impl Slicer {
 
     /// `other` = territory, product line, source, segment.
     #[inline]
-    fn slot_of(&mut self, rep: u32, other: [u16; 4]) -> u32 {
+    pub(crate) fn slot_of(&mut self, rep: u32, other: [u16; 4]) -> u32 {
         if let Some(&slot) = self.rep_slot.get(rep as usize)
             && slot != u32::MAX
         {

@@ -23,6 +23,7 @@
 pub mod alerts;
 pub mod build;
 mod catalogue;
+pub mod daily;
 mod drill;
 mod engine;
 pub mod facts;

@@ -110,7 +110,8 @@ impl Store {
             crate::Pool::Postgres(p) => sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'").fetch_all(p).await?,
         };
         // Full-text indexes (SQLite FTS5 tables and their shadow tables) are derived data.
-        names.retain(|n| n != "_sqlx_migrations" && !crate::search::is_fts_table(n));
+        // KPI rollups (`kpi_rollup_*`) are derived from the records and rebuilt after a restore.
+        names.retain(|n| n != "_sqlx_migrations" && !crate::search::is_fts_table(n) && !n.starts_with("kpi_rollup_"));
         names.sort();
         Ok(names)
     }

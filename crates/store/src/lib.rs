@@ -22,6 +22,7 @@ mod forecast_calls;
 mod import;
 mod jobs;
 mod kpi;
+mod kpi_rollup;
 mod org;
 pub(crate) mod records;
 mod search;
@@ -62,6 +63,7 @@ pub use import::{
 };
 pub use jobs::ImportJobRow;
 pub use kpi::{KpiLead, KpiOpportunity};
+pub use kpi_rollup::{ROLLUP_COUNTS, RollupCell, RollupDims, RollupMonth, RollupSum};
 pub use org::{NewUser, OrgCounts, UserFilter, UserPatch, UserRow};
 pub use records::{AccountFilter, AccountRow, OpenAmount, OpportunityFilter, OpportunityRow};
 pub use sort::{Sort, SortList};

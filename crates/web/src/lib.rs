@@ -24,6 +24,7 @@ mod pages_commerce;
 mod pages_comp;
 mod pages_comp_ops;
 mod pages_crm;
+mod pages_dashboard;
 mod pages_forecast;
 mod pages_forecast_calls;
 mod pages_import;
@@ -360,6 +361,8 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/calls", get(pages_forecast_calls::calls).post(pages_forecast_calls::submit))
         .route("/forecasts/calls/snapshot", post(pages_forecast_calls::snapshot))
         .route("/forecasts/calls/settings", post(pages_forecast_calls::settings))
+        .route("/dashboard", get(pages_dashboard::page))
+        .route("/dashboard/chart/{name}", get(pages_dashboard::chart))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

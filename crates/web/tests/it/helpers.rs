@@ -123,6 +123,32 @@ pub async fn spawn_app(kind: Kind) -> Option<TestApp> {
     Some(TestApp { router, app, store, clock, kind, cleanup, url })
 }
 
+impl TestApp {
+    /// A direct database connection to this test's store (SQLite file or PostgreSQL schema), for
+    /// tests that need a write no use case offers (deleting records).
+    pub async fn raw_sql(&self, statements: &[String]) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.unwrap();
+                for sql in statements {
+                    sqlx::query(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+                pool.close().await;
+            }
+            Cleanup::Schema { url, schema } => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query(&format!("SET LOCAL search_path TO {schema}")).execute(&mut *tx).await.unwrap();
+                for sql in statements {
+                    sqlx::query(sql).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                }
+                tx.commit().await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.cleanup.run();

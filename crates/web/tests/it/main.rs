@@ -17,6 +17,7 @@ mod forecast_calls;
 mod helpers;
 mod import;
 mod kpi;
+mod kpi_rollups;
 mod lists;
 mod ops;
 mod planning;
