@@ -315,7 +315,7 @@ impl App {
     }
 
     /// The time zone days are counted in: the setting `company_time_zone`, else UTC.
-    async fn company_zone(&self) -> Result<jiff::tz::TimeZone, AppError> {
+    pub(crate) async fn company_zone(&self) -> Result<jiff::tz::TimeZone, AppError> {
         Ok(match self.store.setting_get("company_time_zone").await? {
             Some(z) => model::TimeZoneName::parse(&z).map(|z| z.tz()).unwrap_or(jiff::tz::TimeZone::UTC),
             None => jiff::tz::TimeZone::UTC,

@@ -22,6 +22,7 @@ mod pages_crm;
 mod pages_forecast;
 mod pages_import;
 mod pages_kpi;
+mod pages_pipeline;
 mod pages_planning;
 
 use std::sync::Arc;
@@ -86,7 +87,7 @@ impl AppState {
         api_kpi::kpis, api_kpi::drill, api_kpi::flow, api_kpi::fiscal_calendar_set,
         api_comp::plans, api_comp::plan_create, api_comp::plan_accept, api_comp::assignment_create, api_comp::run_create, api_comp::period_status, api_comp::statements, api_comp::what_if, api_comp::payroll_csv,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
-        api_forecast::series, api_forecast::series_input,
+        api_forecast::series, api_forecast::series_input, api_forecast::pipeline, api_forecast::pipeline_backtest,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -286,6 +287,8 @@ pub fn router(state: AppState) -> Router {
         .route("/quotas/allocate", post(api_planning::quotas_allocate))
         .route("/capacity/plan", post(api_planning::capacity_plan))
         .route("/forecasts/series", get(api_forecast::series).post(api_forecast::series_input))
+        .route("/forecasts/pipeline", get(api_forecast::pipeline))
+        .route("/forecasts/pipeline/backtest", get(api_forecast::pipeline_backtest))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -310,6 +313,7 @@ pub fn router(state: AppState) -> Router {
         .route("/quotes", get(pages_commerce::quotes))
         .route("/forecasts/series", get(pages_forecast::series))
         .route("/forecasts/series.csv", get(pages_forecast::series_csv))
+        .route("/forecasts/pipeline", get(pages_pipeline::pipeline))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))
