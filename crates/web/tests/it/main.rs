@@ -11,6 +11,7 @@ mod commerce;
 mod comp;
 mod crm;
 mod forecast;
+mod forecast_pipeline;
 mod helpers;
 mod import;
 mod kpi;
