@@ -883,7 +883,7 @@ mod tests {
             owner: UserId(7),
             stage: changes.last().map(|c| c.1).unwrap_or(QUALIFY),
             created: d(created),
-            amount: Some(Decimal::new(1_000_00, 2)),
+            amount: Some(Decimal::new(100_000, 2)),
             close_date: d(close),
             source: "Website".into(),
             product_line: "Pumps".into(),
@@ -935,7 +935,7 @@ mod tests {
         assert_eq!(data.history_on(d("2026-03-14")).len(), 1, "the loss is not known on 14 March");
         let won = data.won_between(d("2026-02-01"), d("2026-02-28"));
         assert_eq!(won.len(), 1);
-        assert_eq!(won[0].as_seen.amount, Decimal::new(1_000_00, 2));
+        assert_eq!(won[0].as_seen.amount, Decimal::new(100_000, 2));
     }
 
     #[test]

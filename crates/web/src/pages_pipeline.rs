@@ -343,9 +343,9 @@ fn range_chart(t: &Tr, c: Currency, f: &PipelineForecastView) -> String {
 /// weights and the learned model; the diagonal is perfect calibration; dot area ~ rows.
 fn reliability_chart(t: &Tr, stage: &ScoreView, learned: Option<&ScoreView>) -> String {
     const S: f64 = 300.0;
-    const M: f64 = 40.0;
-    let x = |v: f64| M + (S - M - 10.0) * v;
-    let y = |v: f64| S - M + 10.0 - (S - M - 10.0) * v;
+    const M: f64 = 50.0;
+    let x = |v: f64| M + (S - M - 20.0) * v;
+    let y = |v: f64| S - M + 20.0 - (S - M - 20.0) * v;
     let mut svg = format!(
         "<svg class=\"reliability\" width=\"320\" height=\"320\" viewBox=\"0 0 {S} {S}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
         escape(&t.t("pipeline-reliability-chart"))
@@ -353,8 +353,8 @@ fn reliability_chart(t: &Tr, stage: &ScoreView, learned: Option<&ScoreView>) -> 
     for k in 0..=4 {
         let v = f64::from(k) / 4.0;
         svg.push_str(&format!(
-            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e3e6ea\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6570\" text-anchor=\"end\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6570\" text-anchor=\"middle\">{}</text>",
-            x(0.0), x(1.0), y(v), y(v), x(0.0) - 4.0, y(v) + 3.0, escape(&percent(t, v, 0)), x(v), y(0.0) + 14.0, escape(&percent(t, v, 0))
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e3e6ea\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6570\" text-anchor=\"end\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6570\" text-anchor=\"{}\">{}</text>",
+            x(0.0), x(1.0), y(v), y(v), x(0.0) - 4.0, y(v) + 3.0, escape(&percent(t, v, 0)), x(v), y(0.0) + 14.0, if k == 4 { "end" } else { "middle" }, escape(&percent(t, v, 0))
         ));
     }
     svg.push_str(&format!(
@@ -371,7 +371,7 @@ fn reliability_chart(t: &Tr, stage: &ScoreView, learned: Option<&ScoreView>) -> 
         escape(&t.t("pipeline-reliability-predicted"))
     ));
     svg.push_str(&format!(
-        "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#1d2733\" text-anchor=\"middle\" transform=\"rotate(-90 12 {:.1})\">{}</text>",
+        "<text x=\"10\" y=\"{:.1}\" font-size=\"11\" fill=\"#1d2733\" text-anchor=\"middle\" transform=\"rotate(-90 10 {:.1})\">{}</text>",
         y(0.5),
         y(0.5),
         escape(&t.t("pipeline-reliability-observed"))
