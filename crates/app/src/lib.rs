@@ -19,6 +19,7 @@ mod jobs;
 mod kpi;
 mod kpi_rollup;
 mod org;
+mod pipeline_forecast;
 pub mod planning;
 pub mod territories;
 
@@ -40,7 +41,13 @@ pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,
 };
+pub use crate::pipeline_forecast::{
+    BacktestGrain, BacktestRowView, BacktestSummary, BacktestView, CalibrationView, Deal, PipelineData,
+    PipelineForecastView, PipelineOpportunity, ReliabilityRow, ScoreView, SegmentView, StageInfo, forecast_options,
+    parse_day, parse_forecast_period, parse_method, parse_seed, parse_segmentation,
+};
 pub use ::comp as comp_engine;
+pub use ::forecast::pipeline as pipeline_engine;
 pub use ::kpi as kpi_engine;
 pub use auth::{LoginOutcome, NewToken, SESSION_IDLE, hash_password, random_hex, token_hash, verify_password};
 pub use commerce::{

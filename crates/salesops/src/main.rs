@@ -284,6 +284,12 @@ enum ForecastCommand {
         #[command(subcommand)]
         command: forecast_calls::CallCommand,
     },
+    /// Pipeline forecast of a month, fiscal quarter or year from the open pipeline as it was on a
+    /// date: stage-weighted, learned, P10/P50/P90, the biggest opportunities and calibration.
+    Pipeline(forecast_cli::PipelineArgs),
+    /// Back-test the pipeline forecast on the company's own history, month by month (or quarter
+    /// by quarter): P50 error, P10–P90 coverage and the method chosen per segment.
+    Backtest(forecast_cli::BacktestArgs),
 }
 
 #[derive(Subcommand)]
@@ -681,6 +687,8 @@ async fn run() -> Result<()> {
         Command::Forecast { command: ForecastCommand::Call { command } } => {
             forecast_calls::run(command, cli.json).await
         }
+        Command::Forecast { command: ForecastCommand::Pipeline(args) } => forecast_cli::pipeline(args).await,
+        Command::Forecast { command: ForecastCommand::Backtest(args) } => forecast_cli::backtest(args).await,
         Command::User { command: UserCommand::Create { database_url, email, name, role, time_zone, locale } } => {
             let store = open(&database_url, 2).await?;
             let password = match std::env::var("SALESOPS_PASSWORD") {

@@ -114,3 +114,137 @@ pub async fn series_input(
 fn json_field(msg: &str) -> String {
     msg.split('`').nth(1).map(str::to_string).unwrap_or_else(|| "body".into())
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineQuery {
+    /// The day the pipeline is reconstructed on, YYYY-MM-DD (default: today).
+    pub as_of: Option<String>,
+    /// The period forecast: 2026-03, 2026-Q1 (fiscal) or FY2026 (default: the fiscal quarter of
+    /// the as-of date).
+    pub period: Option<String>,
+    /// Seed of the simulation (default 0): the same seed gives the same result.
+    pub seed: Option<String>,
+    /// learned (default) or stage_weighted: the win probability the simulation uses.
+    pub method: Option<String>,
+}
+
+/// The pipeline request in app terms; shared with the page.
+pub struct PipelineArgs {
+    pub as_of: jiff::civil::Date,
+    pub period: model::Period,
+    pub seed: u64,
+    pub method: Option<app::pipeline_engine::Method>,
+}
+
+/// Checks the pipeline query; empty values take their defaults.
+pub async fn pipeline_args(
+    s: &AppState,
+    p: &app::Principal,
+    as_of: Option<&str>,
+    period: Option<&str>,
+    seed: Option<&str>,
+    method: Option<&str>,
+) -> Result<PipelineArgs, AppError> {
+    let some = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let as_of = match some(as_of) {
+        Some(d) => app::parse_day("as_of", &d)?,
+        None => s.app.today_for(p),
+    };
+    let period = match some(period) {
+        Some(x) => app::parse_forecast_period(&x)?,
+        None => s.app.fiscal_calendar().await?.period_of(as_of, model::PeriodKind::Quarter),
+    };
+    let seed = some(seed).map(|x| app::parse_seed(&x)).transpose()?.unwrap_or(0);
+    let method = some(method).map(|x| app::parse_method(&x)).transpose()?;
+    Ok(PipelineArgs { as_of, period, seed, method })
+}
+
+/// Pipeline forecast (F1) of a period from the open pipeline as it was on `as_of`, as the caller
+/// may see it (a rep: their own pipeline; a manager: the team's; ops: the company's):
+/// stage-weighted and learned totals, Monte Carlo P10/P50/P90 with close-date slippage, the
+/// biggest opportunities, the learned model's calibration against the stage weights.
+#[utoipa::path(get, path = "/api/v1/forecasts/pipeline", tag = "forecasts", params(PipelineQuery),
+    responses((status = 200, body = app::PipelineForecastView), (status = 422, body = ErrorBody)))]
+pub async fn pipeline(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<PipelineQuery>,
+) -> ApiResult<axum::Json<app::PipelineForecastView>> {
+    let a =
+        pipeline_args(&s, &p, q.as_of.as_deref(), q.period.as_deref(), q.seed.as_deref(), q.method.as_deref()).await?;
+    Ok(axum::Json(s.app.pipeline_forecast(&p, a.as_of, a.period, a.seed, a.method).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestQuery {
+    /// First as-of period start, YYYY-MM-DD (default: two years before `to`).
+    pub from: Option<String>,
+    /// Last as-of period start, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+    /// month (default) or quarter.
+    pub grain: Option<String>,
+    /// Segments the method is chosen for: total (default), owner, product_line or source.
+    pub by: Option<String>,
+    /// Seed of the simulations (default 0).
+    pub seed: Option<String>,
+}
+
+/// The back-test request in app terms; shared with the page.
+pub struct BacktestArgs {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub grain: app::BacktestGrain,
+    pub by: app::pipeline_engine::Segmentation,
+    pub seed: u64,
+}
+
+/// Checks the back-test query; empty values take their defaults.
+pub fn backtest_args(
+    s: &AppState,
+    p: &app::Principal,
+    from: Option<&str>,
+    to: Option<&str>,
+    grain: Option<&str>,
+    by: Option<&str>,
+    seed: Option<&str>,
+) -> Result<BacktestArgs, AppError> {
+    use jiff::ToSpan;
+    let some = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let to = match some(to) {
+        Some(d) => app::parse_day("to", &d)?,
+        None => s.app.today_for(p),
+    };
+    let from = match some(from) {
+        Some(d) => app::parse_day("from", &d)?,
+        None => to.checked_sub(2.years()).unwrap_or(to),
+    };
+    let grain = app::BacktestGrain::parse(some(grain).as_deref().unwrap_or("month"))?;
+    let by = app::parse_segmentation(some(by).as_deref().unwrap_or("total"))?;
+    let seed = some(seed).map(|x| app::parse_seed(&x)).transpose()?.unwrap_or(0);
+    Ok(BacktestArgs { from, to, grain, by, seed })
+}
+
+/// Back-test of the pipeline forecast on the caller's own history: an as-of reconstruction at
+/// the start of every month (or quarter) from `from` to `to`, forecasting that period; per
+/// segment the method (stage-weighted or learned) and spread chosen on the earlier half, scored
+/// on the later half: P50 error (MAE, MAPE, bias) and the share inside P10–P90.
+#[utoipa::path(get, path = "/api/v1/forecasts/pipeline/backtest", tag = "forecasts", params(BacktestQuery),
+    responses((status = 200, body = app::BacktestView), (status = 422, body = ErrorBody)))]
+pub async fn pipeline_backtest(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    ApiQuery(q): ApiQuery<BacktestQuery>,
+) -> ApiResult<axum::Json<app::BacktestView>> {
+    let a = backtest_args(
+        &s,
+        &p,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.grain.as_deref(),
+        q.by.as_deref(),
+        q.seed.as_deref(),
+    )?;
+    Ok(axum::Json(s.app.pipeline_backtest(&p, a.from, a.to, a.grain, a.by, a.seed).await?))
+}

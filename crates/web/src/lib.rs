@@ -29,6 +29,7 @@ mod pages_forecast;
 mod pages_forecast_calls;
 mod pages_import;
 mod pages_kpi;
+mod pages_pipeline;
 mod pages_planning;
 mod pages_territories;
 
@@ -108,6 +109,7 @@ impl AppState {
         api_territories::versions, api_territories::version_create, api_territories::view, api_territories::scenario_create,
         api_territories::scenarios, api_territories::scenario, api_territories::scenario_compare, api_territories::scenario_accept,
         api_territories::quotas, api_territories::quotas_set,
+        api_forecast::series, api_forecast::series_input, api_forecast::pipeline, api_forecast::pipeline_backtest,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -333,6 +335,8 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/calls/waterfall", get(api_forecast_calls::waterfall))
         .route("/forecasts/calls/accuracy", get(api_forecast_calls::accuracy))
         .route("/forecasts/calls/settings", axum::routing::put(api_forecast_calls::settings_set))
+        .route("/forecasts/pipeline", get(api_forecast::pipeline))
+        .route("/forecasts/pipeline/backtest", get(api_forecast::pipeline_backtest))
         .fallback(api::not_found);
     Router::new()
         .route("/", get(pages::home))
@@ -363,6 +367,7 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/calls/settings", post(pages_forecast_calls::settings))
         .route("/dashboard", get(pages_dashboard::page))
         .route("/dashboard/chart/{name}", get(pages_dashboard::chart))
+        .route("/forecasts/pipeline", get(pages_pipeline::pipeline))
         .route("/quotes/{id}/status", post(pages_commerce::quote_status))
         .route("/orders", get(pages_commerce::orders))
         .route("/orders/{id}", get(pages_commerce::order))

@@ -14,6 +14,7 @@ mod comp_ops;
 mod crm;
 mod forecast;
 mod forecast_calls;
+mod forecast_pipeline;
 mod helpers;
 mod import;
 mod kpi;
