@@ -31,12 +31,12 @@ pub use self::forecast::{
     ForecastPoint, Grain, HistoryPoint, MAX_HORIZON, SeriesForecast, SeriesInput, SeriesInputError, check_horizon,
     forecast_input, next_period_labels, parse_series_csv, parse_slice,
 };
-pub use crate::kpi::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};
 pub use self::forecast_calls::{
     Accuracy, AccuracyRow, Call, CallAccuracy, CallCategory, CallNode, CallRollup, CallSettings, CallSource,
     CategoryAmounts, RollupMethod, SnapshotOutcome, StepKind, Submission, Waterfall, WaterfallOpportunity,
     WaterfallStep, parse_call_period,
 };
+pub use crate::kpi::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};
 pub use crate::kpi::{
     DrillRecord, FlowReport, KpiCell, KpiDrill, KpiQuery, KpiReport, KpiRequest, KpiRow, SliceValue, kpi_names,
     plain_value,
