@@ -101,7 +101,6 @@ impl AppState {
         api_comp_ops::adjustment_create, api_comp_ops::adjustment_approve, api_comp_ops::disputes, api_comp_ops::dispute,
         api_comp_ops::dispute_open, api_comp_ops::dispute_transition, api_comp_ops::run_compare,
         api_planning::balance, api_planning::pareto, api_planning::quotas_allocate, api_planning::capacity_plan,
-        api_forecast::series, api_forecast::series_input,
         alerts::api_scan, alerts::api_run, alerts::api_notifications, alerts::api_notifications_read,
         alerts::api_webhooks, alerts::api_webhook_create, alerts::api_webhook_delete,
         api_forecast_calls::rollup, api_forecast_calls::submit, api_forecast_calls::snapshot, api_forecast_calls::snapshots,
