@@ -1040,3 +1040,9 @@ pipeline-inside-yes = inden for
 pipeline-inside-no = uden for
 pipeline-role-training = valg
 pipeline-role-test = test
+
+# Navigation groups
+nav-group-records = Data
+nav-group-analytics = Analyse
+nav-group-forecasts = Prognoser
+nav-group-planning = Planlægning & løn

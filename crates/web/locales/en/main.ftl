@@ -1040,3 +1040,9 @@ pipeline-inside-yes = inside
 pipeline-inside-no = outside
 pipeline-role-training = choosing
 pipeline-role-test = testing
+
+# Navigation groups
+nav-group-records = Records
+nav-group-analytics = Analytics
+nav-group-forecasts = Forecasts
+nav-group-planning = Planning & pay

@@ -1040,3 +1040,9 @@ pipeline-inside-yes = binnen
 pipeline-inside-no = buiten
 pipeline-role-training = kiezen
 pipeline-role-test = testen
+
+# Navigation groups
+nav-group-records = Gegevens
+nav-group-analytics = Analyse
+nav-group-forecasts = Prognoses
+nav-group-planning = Planning & beloning

@@ -1046,3 +1046,9 @@ pipeline-inside-yes = w przedziale
 pipeline-inside-no = poza przedziałem
 pipeline-role-training = wyboru
 pipeline-role-test = testu
+
+# Navigation groups
+nav-group-records = Dane
+nav-group-analytics = Analityka
+nav-group-forecasts = Prognozy
+nav-group-planning = Planowanie i wynagrodzenia
