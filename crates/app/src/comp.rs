@@ -274,6 +274,12 @@ fn inputs_hash(plan_text: &str, payees: &[(Payee, PayeeState)], transactions: &[
 }
 
 /// The latest run of each (kind, source period, plan) among `runs` (newest first).
+/// The statements a reader sees: a delta run's statement without lines only carries a payee's
+/// recalculated closing state to the next month, and pays nothing.
+fn shown_statements(rows: Vec<StatementRow>) -> Vec<StatementRow> {
+    rows.into_iter().filter(|s| s.run_kind != "delta" || !s.lines.is_empty()).collect()
+}
+
 fn latest_runs(runs: &[store::RunRow]) -> Vec<i64> {
     let mut seen = BTreeSet::new();
     runs.iter()
@@ -530,9 +536,11 @@ impl App {
                             .map_err(|e| AppError::Refused(format!("nothing was written: {e}")))?,
                         None => s.lines.iter().filter(|l| l.status == LineStatus::Payable).cloned().collect(),
                     };
-                    if delta_lines.is_empty() {
-                        continue;
-                    }
+                    // Every payee's statement is written, even without delta lines, because it
+                    // carries the recalculated closing state (year-to-date, draw balance, held
+                    // lines) that the next month starts from; the latest run of a month wins
+                    // for every payee. Statements without lines are not shown (see
+                    // `shown_statements`).
                     let total: Decimal = delta_lines.iter().map(|l| l.amount.amount).sum();
                     let mut st = new_statement(s);
                     st.payable = total.to_string();
@@ -567,7 +575,10 @@ impl App {
         // Every plan's run of this calculation commits in one transaction: all or nothing.
         let ctx = p.audit(self.now());
         let ids = self.store.comp_runs_save(&ctx, &runs).await?;
-        let count = runs.iter().map(|r| r.statements.len()).sum();
+        let count = runs
+            .iter()
+            .map(|r| r.statements.iter().filter(|s| r.kind == "calculation" || !s.lines.is_empty()).count())
+            .sum();
         Ok(RunOutcome { runs: ids, statements: count, diagnostics })
     }
 
@@ -600,7 +611,7 @@ impl App {
         let period = parse_period(period)?;
         let viewer = self.payout_viewer(p).await?;
         let runs = latest_runs(&self.store.comp_runs(&period.id).await?);
-        let rows = self.store.comp_statements(&viewer, &runs, payee).await?;
+        let rows = shown_statements(self.store.comp_statements(&viewer, &runs, payee).await?);
         if payee.is_some() && rows.is_empty() {
             return Err(AppError::NotFound);
         }
@@ -614,7 +625,7 @@ impl App {
         }
         self.store.comp_run(run).await?;
         let all = Viewer { user_id: p.user.id, visibility: Visibility::All, subtree: None };
-        Ok(self.store.comp_statements(&all, &[run], None).await?)
+        Ok(shown_statements(self.store.comp_statements(&all, &[run], None).await?))
     }
 
     /// Payroll per payee and currency of a run: (e-mail, name, currency, payable amount).

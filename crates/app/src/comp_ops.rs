@@ -130,6 +130,7 @@ pub(crate) fn payee_inputs(
             amount: dec("adjustment", &a.amount)?,
             reason_code: a.reason_code.clone(),
             approver: a.approved_by.map(UserId),
+            approver_name: a.approved_by_name.clone(),
             opportunity: a.opportunity_id.map(OpportunityId),
         });
     }

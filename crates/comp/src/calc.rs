@@ -75,6 +75,8 @@ pub struct Adjustment {
     pub reason_code: String,
     /// Required, and not the payee themselves.
     pub approver: Option<UserId>,
+    /// The approver's name, for the statement sentence (the engine knows no names).
+    pub approver_name: Option<String>,
     pub opportunity: Option<OpportunityId>,
 }
 
@@ -582,6 +584,7 @@ impl Run<'_> {
                     let detail = explanation.detail_mut();
                     detail.reason = Some(a.reason_code.clone());
                     detail.approver = Some(approver);
+                    detail.approver_name.clone_from(&a.approver_name);
                     self.lines.push(line(summary_key(rule, LineKind::Adjustment, a.id), a.amount, explanation));
                 }
                 _ => self.note(

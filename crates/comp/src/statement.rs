@@ -156,6 +156,8 @@ pub struct Detail {
     /// Reason code (adjustments) or hold reason.
     pub reason: Option<String>,
     pub approver: Option<UserId>,
+    /// The approver's name as given with the adjustment.
+    pub approver_name: Option<String>,
     /// For releases: the period the line was held in.
     pub held_in: Option<Arc<str>>,
 }
@@ -177,6 +179,7 @@ impl Explanation {
             metric: None,
             reason: None,
             approver: None,
+            approver_name: None,
             held_in: None,
         };
         self.detail.as_deref().unwrap_or(&EMPTY)
@@ -328,8 +331,14 @@ impl PayoutLine {
             }
             LineKind::Adjustment => {
                 let _ = write!(s, "manual adjustment, reason {}", x.reason.as_deref().unwrap_or(""));
-                if let Some(a) = x.approver {
-                    let _ = write!(s, ", approved by {a}");
+                match (x.approver_name.as_deref(), x.approver) {
+                    (Some(name), _) => {
+                        let _ = write!(s, ", approved by {name}");
+                    }
+                    (None, Some(a)) => {
+                        let _ = write!(s, ", approved by user {a}");
+                    }
+                    (None, None) => {}
                 }
             }
             LineKind::Release => {

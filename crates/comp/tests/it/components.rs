@@ -343,9 +343,17 @@ fn holds_releases_and_adjustments_flow_through_the_calculation() {
             amount: d("150"),
             reason_code: "SPLIT-FIX".into(),
             approver: Some(UserId(2)),
+            approver_name: Some("Ada Finance".into()),
             opportunity: None,
         },
-        Adjustment { id: 2, amount: d("99"), reason_code: "SELF".into(), approver: Some(UserId(7)), opportunity: None },
+        Adjustment {
+            id: 2,
+            amount: d("99"),
+            reason_code: "SELF".into(),
+            approver: Some(UserId(7)),
+            approver_name: None,
+            opportunity: None,
+        },
     ];
     let (march, text) = run(&plan, &march_inputs, &txs, "2026-03", &PayeeState::default());
     check(
@@ -353,7 +361,7 @@ fn holds_releases_and_adjustments_flow_through_the_calculation() {
         "
         300.00 EUR commission [held] | 10% of 3,000.00 EUR amount on booking 1 (opportunity 5), held: until the customer pays
         100.00 EUR commission | 10% of 1,000.00 EUR amount on booking 2 (opportunity 6)
-        150.00 EUR adjustment | manual adjustment, reason SPLIT-FIX, approved by 2
+        150.00 EUR adjustment | manual adjustment, reason SPLIT-FIX, approved by Ada Finance
         250.00 EUR total payable, 300.00 EUR held
         ! payee 7: adjustment 2 (SELF) has no approver other than the payee; not applied
         ",

@@ -188,7 +188,8 @@ both!(the_next_month_carries_caps_draws_and_held_lines_and_runs_compare, |t| {
     assert_eq!(t.send("POST", &path, &admin, None).await.status, StatusCode::CONFLICT);
     let listed = t.get(&format!("/api/v1/comp/adjustments?period={MAY}"), &finance).await.json();
     assert_eq!(listed[0]["status"], "approved");
-    assert!(listed[0]["approved_by"].as_str().is_some(), "{listed}");
+    let approver = listed[0]["approved_by"].as_str().expect("the approver's name").to_string();
+    let admin_id = t.user_id(ADMIN).await;
 
     // The hold is released into May; May is calculated again.
     let r = t.send("POST", &format!("/api/v1/comp/holds/{hold}/release"), &finance, Some(json!({"period": MAY}))).await;
@@ -216,7 +217,15 @@ both!(the_next_month_carries_caps_draws_and_held_lines_and_runs_compare, |t| {
     assert_eq!(adj.len(), 1, "{}", may[&me]);
     assert_eq!(dec(&adj[0]["amount"]), Decimal::from(5000));
     let sentence = adj[0]["sentence"].as_str().unwrap();
-    assert!(sentence.contains("manual adjustment, reason missed_credit, approved by"), "{sentence}");
+    // The statement names the approver, never their user id.
+    assert!(
+        sentence.contains(&format!("manual adjustment, reason missed_credit, approved by {approver}")),
+        "{sentence}"
+    );
+    assert!(!sentence.contains(&format!("approved by {admin_id}")), "{sentence}");
+    let page = t.get(&format!("/comp/statement?period={MAY}&payee={me}"), &finance).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("approved by {approver}")), "{}", page.body);
     let recovery: Vec<&Value> = lines(&may[&me], |l| l["kind"] == "draw recovery").collect();
     assert_eq!(recovery.len(), 1, "{}", may[&me]);
     assert_eq!(dec(&recovery[0]["amount"]), Decimal::from(-300));
@@ -474,3 +483,116 @@ async fn a_dispute_in_a_real_browser() {
     shot(&d, "comp-ops-05-dispute-accepted-rep").await;
     d.quit().await.unwrap();
 }
+
+both!(a_recalculation_that_changes_only_held_lines_is_carried_to_the_next_month, |t| {
+    ops_plan(&t).await;
+    let me = t.user_id(REP).await;
+    let finance = t.session(FINANCE).await;
+    let admin = t.session(ADMIN).await;
+    // The whole ops plan is held from April: every earned line waits; only the draw is paid.
+    let body = json!({"scope": "plan", "plan": "ops", "reason": "until the audit", "from_period": APRIL});
+    let r = t.send("POST", "/api/v1/comp/holds", &finance, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let hold = r.json()["id"].as_i64().unwrap();
+    run(&t, APRIL).await;
+    for to in ["approved", "locked"] {
+        let path = format!("/api/v1/comp/periods/{APRIL}/status");
+        assert_eq!(t.send("POST", &path, &finance, Some(json!({"status": to}))).await.status, StatusCode::NO_CONTENT);
+    }
+    let locked = ops_statements(&t, APRIL).await;
+
+    // After the lock an adjustment for the rep's April is approved: April is recalculated, and
+    // the adjustment is held like every other line, so nobody's pay changes, only what is held.
+    let body = json!({"payee_id": me, "period": APRIL, "amount": "250", "currency": "EUR", "reason_code": "missed_credit",
+        "note": "a booking credited after the lock", "plan": "ops"});
+    let r = t.send("POST", "/api/v1/comp/adjustments", &finance, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let adjustment = r.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/comp/adjustments/{adjustment}/approve");
+    assert_eq!(t.send("POST", &path, &admin, None).await.status, StatusCode::NO_CONTENT);
+    let outcome = run(&t, APRIL).await;
+    assert_eq!(outcome["statements"], 0, "no delta lines for anybody: {outcome}");
+    assert_eq!(ops_statements(&t, APRIL).await, locked, "a locked month never changes");
+    // The statements carrying only the recalculated state are not shown as empty corrections.
+    let may = t.get(&format!("/api/v1/comp/statements?period={MAY}"), &finance).await.json();
+    assert!(may.as_array().unwrap().iter().all(|s| !s["lines"].as_array().unwrap().is_empty()), "{may}");
+
+    // May starts from the recalculated April: releasing the hold into May pays the held
+    // adjustment too, next to the lines held in the locked April.
+    let r = t.send("POST", &format!("/api/v1/comp/holds/{hold}/release"), &finance, Some(json!({"period": MAY}))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    run(&t, MAY).await;
+    let may = ops_statements(&t, MAY).await;
+    let released: Vec<&Value> = lines(&may[&me], |l| l["kind"] == "release" && l["rule"] == "adjustment").collect();
+    assert_eq!(released.len(), 1, "{}", may[&me]);
+    assert!((dec(&released[0]["amount"]) - Decimal::from(250)).abs() <= Decimal::new(1, 2), "{}", released[0]);
+    assert_eq!(released[0]["explanation"]["held_in"], APRIL);
+    // Every payee gets back exactly what April held.
+    for (p, april) in &locked {
+        let held_before = dec(&april["held"]["amount"]);
+        let extra = if *p == me { Decimal::from(250) } else { Decimal::ZERO };
+        let releases: Vec<&Value> = lines(&may[p], |l| l["kind"] == "release").collect();
+        let cent = Decimal::new(1, 2) * Decimal::from(releases.len());
+        let paid = sum(releases.iter().copied());
+        assert!(
+            (paid - held_before - extra).abs() <= cent,
+            "payee {p}: {paid} for {held_before} + {extra}: {}",
+            may[p]
+        );
+    }
+});
+
+/// 10% of bookings capped at 100 EUR a year, no draw. Its key sorts before the demo plan's, so
+/// it is the plan the what-if of a payee on both uses.
+const CAPPED_PLAN: &str = r#"[plan]
+id = "acap"
+name = "Capped bookings"
+version = 1
+effective_from = 2026-01-01
+currency = "EUR"
+earning_event = "booking"
+quota = "40000"
+
+[[component]]
+id = "bookings"
+kind = "percentage"
+rate = "10%"
+cap_per_year = "100"
+"#;
+
+both!(a_yearly_cap_reached_in_april_limits_the_what_if_of_may, |t| {
+    let admin = t.session(ADMIN).await;
+    let finance = t.session(FINANCE).await;
+    let r = t.send("POST", "/api/v1/comp/plans", &admin, Some(json!({ "text": CAPPED_PLAN }))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let users = t.get("/api/v1/users?role=sales_rep&limit=500", &admin).await.json();
+    for u in users["items"].as_array().unwrap().iter().filter(|u| u["active"] != false) {
+        let body = json!({"plan": "acap", "payee_id": u["id"], "starts_on": "2026-01-01"});
+        assert_eq!(t.send("POST", "/api/v1/comp/assignments", &admin, Some(body)).await.status, StatusCode::CREATED);
+    }
+    run(&t, APRIL).await;
+    // Somebody's April bookings reach the yearly cap of 100 EUR.
+    let april = t.get(&format!("/api/v1/comp/statements?period={APRIL}"), &finance).await.json();
+    let capped = april
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["plan"] == "acap"
+                && lines(s, |l| l["kind"] == "year cap").count() > 0
+                && dec(&s["payable"]["amount"]) == Decimal::from(100)
+        })
+        .unwrap_or_else(|| panic!("somebody reached the yearly cap in April: {april}"));
+    let id = capped["payee_id"].as_i64().unwrap();
+    let email = t.get(&format!("/api/v1/users/{id}"), &admin).await.json()["email"].as_str().unwrap().to_string();
+    let payee = t.session(&email).await;
+
+    // In May another 10,000 EUR booking would earn nothing: April already paid the year's cap.
+    let w = t.get(&format!("/api/v1/comp/what-if?period={MAY}&amount=10000"), &payee).await;
+    assert_eq!(w.status, StatusCode::OK, "{}", w.body);
+    let w = w.json();
+    assert_eq!(dec(&w["difference"]["amount"]), Decimal::ZERO, "{w}");
+    assert_eq!(dec(&w["before"]["amount"]), Decimal::ZERO, "May's own bookings are capped too: {w}");
+    let changes: Vec<&str> = w["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(changes.iter().any(|c| c.contains("for the year")), "the cap explains it: {changes:?}");
+});
