@@ -126,7 +126,9 @@ fn esc(s: &str) -> String {
 }
 
 const W: f64 = 880.0;
+/// The narrowest room for the bars' labels; longer labels widen it (up to [`LEFT_MAX`]).
 const LEFT: f64 = 150.0;
+const LEFT_MAX: f64 = 320.0;
 const RIGHT: f64 = 130.0;
 
 fn svg_open(id: &str, h: f64, label: &str) -> String {
@@ -219,6 +221,9 @@ fn bars_svg(id: &str, label: &str, bars: &[(String, f64, String)], color: &str, 
     const ROW: f64 = 26.0;
     let h = 16.0 + ROW * bars.len().max(1) as f64;
     let hi = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1.0);
+    // About 7 px per character at 12 px, so long (translated) labels are not cut off on the left.
+    let longest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0) as f64;
+    let left = (longest * 7.0 + 16.0).clamp(LEFT, LEFT_MAX);
     let mut svg = svg_open(id, h, label);
     if bars.iter().all(|b| b.1 == 0.0) {
         svg.push_str(&no_data(empty, W / 2.0, h / 2.0 + 5.0));
@@ -227,16 +232,16 @@ fn bars_svg(id: &str, label: &str, bars: &[(String, f64, String)], color: &str, 
     }
     for (i, (name, v, text)) in bars.iter().enumerate() {
         let y = 8.0 + ROW * i as f64;
-        let w = ((W - LEFT - RIGHT) * v.max(0.0) / hi).max(1.0);
+        let w = ((W - left - RIGHT) * v.max(0.0) / hi).max(1.0);
         svg.push_str(&format!(
             "<text x=\"{}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2733\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" rx=\"3\" fill=\"{color}\"/>\
+             <rect x=\"{left}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" rx=\"3\" fill=\"{color}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2733\">{}</text>",
-            LEFT - 8.0,
+            left - 8.0,
             y + 14.0,
             esc(name),
             ROW - 8.0,
-            LEFT + w + 6.0,
+            left + w + 6.0,
             y + 14.0,
             esc(text)
         ));
