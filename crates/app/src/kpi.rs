@@ -207,16 +207,16 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     /// The labels of a builder that has its users and dimension keys (the rollup path: no
-    /// records, only the reps and the dimension values the cells named).
-    pub(crate) async fn from_builder(
+    /// records, only the reps and the dimension values the cells named), with the team and
+    /// region names.
+    pub(crate) fn from_builder_with(
         facts: Facts,
         b: &mut FactsBuilder<'_>,
         user_names: HashMap<UserId, String>,
-        app: &App,
-    ) -> Result<Loaded, AppError> {
-        let team_names = app.store.team_list().await?.into_iter().map(|t| (t.id, t.name)).collect();
-        let region_names = app.store.region_list().await?.into_iter().map(|r| (r.id, r.name)).collect();
-        Ok(Loaded {
+        team_names: HashMap<TeamId, String>,
+        region_names: HashMap<RegionId, String>,
+    ) -> Loaded {
+        Loaded {
             facts,
             stages: Vec::new(),
             changes: Vec::new(),
@@ -232,7 +232,7 @@ impl Loaded {
             user_names,
             team_names,
             region_names,
-        })
+        }
     }
 
     fn label(&self, d: Dimension, key: Option<u32>) -> SliceValue {
@@ -493,7 +493,7 @@ impl App {
     async fn kpi_table_with(&self, p: &Principal, q: &KpiQuery, rollups: bool) -> Result<KpiReport, AppError> {
         let calendar = self.fiscal_calendar().await?;
         let viewer = self.viewer(p).await?;
-        let (loaded, table, mut diagnostics) = if rollups {
+        let (loaded, table, diagnostics) = if rollups {
             let (loaded, table) = self.kpi_from_rollups(&viewer, &calendar, q).await?;
             (loaded, table, Vec::new())
         } else {
@@ -501,68 +501,42 @@ impl App {
             let (table, diagnostics) = compute(&loaded.facts, &calendar, q)?;
             (loaded, table, diagnostics)
         };
-        diagnostics.splice(0..0, loaded.diagnostics.iter().cloned());
-        let baseline_period = q.compare.map(|b| match b {
-            Baseline::PreviousPeriod => calendar.previous(q.period),
-            Baseline::SamePeriodLastYear => calendar.same_period_last_year(q.period),
-        });
-        let cells_of = |slice: &[Option<u32>], values: &[Value], base: Option<&[Value]>| -> Vec<KpiCell> {
-            q.kpis
-                .iter()
-                .enumerate()
-                .map(|(i, kpi)| {
-                    let value = values[i].clone();
-                    match (q.compare, base) {
-                        (Some(b), None) => {
-                            let c = table.compare(&calendar, *kpi, slice, q.period, b);
-                            KpiCell {
-                                kpi: *kpi,
-                                value,
-                                baseline: c.as_ref().map(|c| c.baseline.clone()),
-                                difference: c.as_ref().and_then(|c| c.difference),
-                                relative: c.and_then(|c| c.relative),
-                            }
-                        }
-                        (Some(_), Some(base)) => {
-                            let c = compare_pair(&value, &base[i]);
-                            KpiCell { kpi: *kpi, value, baseline: Some(base[i].clone()), ..c }
-                        }
-                        (None, _) => KpiCell { kpi: *kpi, value, baseline: None, difference: None, relative: None },
-                    }
-                })
-                .collect()
+        Ok(kpi_report(&calendar, q, &loaded, &table, diagnostics))
+    }
+
+    /// Several [`kpi_table`](Self::kpi_table)s and a monthly-or-other series (see
+    /// [`kpi_series`](Self::kpi_series)) for one page, such as the dashboard: the rollups are
+    /// refreshed and the calendar, viewer, currency, FX table, users, teams and regions loaded once,
+    /// not per table. Results are those of the separate calls.
+    pub async fn kpi_tables(
+        &self,
+        p: &Principal,
+        tables: &[KpiQuery],
+        series: Option<&kpi::Query>,
+    ) -> Result<(Vec<KpiReport>, Option<KpiTable>), AppError> {
+        if let Some(s) = series
+            && !kpi::daily::supports(&s.kpis, &s.by)
+        {
+            return Err(AppError::invalid("metric", "these KPIs are not kept in the rollups"));
+        }
+        let calendar = self.fiscal_calendar().await?;
+        let viewer = self.viewer(p).await?;
+        let shared = self.rollup_shared().await?;
+        let mut reports = Vec::with_capacity(tables.len());
+        for q in tables {
+            if kpi::daily::supports(&q.kpis, &q.by) {
+                let (loaded, table) =
+                    self.kpi_rollup_query_with(&shared, &viewer, &calendar, &engine_query(&calendar, q)).await?;
+                reports.push(kpi_report(&calendar, q, &loaded, &table, Vec::new()));
+            } else {
+                reports.push(self.kpi_table_with(p, q, false).await?);
+            }
+        }
+        let series = match series {
+            Some(s) => Some(self.kpi_rollup_query_with(&shared, &viewer, &calendar, s).await?.1),
+            None => None,
         };
-        let rows = table
-            .rows
-            .iter()
-            .filter(|r| r.period == q.period)
-            .map(|r| {
-                let slice: Vec<SliceValue> = q.by.iter().zip(&r.slice).map(|(d, k)| loaded.label(*d, *k)).collect();
-                KpiRow { cell: cell_address(q.period, &slice), cells: cells_of(&r.slice, &r.values, None), slice }
-            })
-            .collect();
-        let totals = table.totals();
-        let total_of = |period: Period| totals.iter().find(|t| t.period == period).map(|t| t.values.clone());
-        let current = total_of(q.period)
-            .unwrap_or_else(|| q.kpis.iter().map(|_| Value::no_data("no records in this period")).collect());
-        let base = baseline_period.map(|b| {
-            total_of(b).unwrap_or_else(|| q.kpis.iter().map(|_| Value::no_data("no records in this period")).collect())
-        });
-        let total =
-            KpiRow { slice: Vec::new(), cell: q.period.to_string(), cells: cells_of(&[], &current, base.as_deref()) };
-        Ok(KpiReport {
-            currency: loaded.facts.currency,
-            period: q.period,
-            from: calendar.start(q.period),
-            to: calendar.end(q.period),
-            kpis: q.kpis.clone(),
-            by: q.by.clone(),
-            compare: q.compare,
-            baseline_period,
-            rows,
-            total,
-            diagnostics,
-        })
+        Ok((reports, series))
     }
 
     /// The records behind the cell `cell` (see the module doc) of `kpi`: only records `p` may see.
@@ -802,3 +776,75 @@ pub(crate) fn engine_error(e: kpi::KpiError) -> AppError {
 
 mod alerts;
 pub use alerts::{AlertNotice, AlertReport, AlertRunOutcome, AlertView, DriverView, NoticeRow, parse_as_of};
+
+/// The report of `q` from its computed `table` (rows of the requested period, comparison, total).
+fn kpi_report(
+    calendar: &FiscalCalendar,
+    q: &KpiQuery,
+    loaded: &Loaded,
+    table: &KpiTable,
+    mut diagnostics: Vec<Diagnostic>,
+) -> KpiReport {
+    diagnostics.splice(0..0, loaded.diagnostics.iter().cloned());
+    let baseline_period = q.compare.map(|b| match b {
+        Baseline::PreviousPeriod => calendar.previous(q.period),
+        Baseline::SamePeriodLastYear => calendar.same_period_last_year(q.period),
+    });
+    let cells_of = |slice: &[Option<u32>], values: &[Value], base: Option<&[Value]>| -> Vec<KpiCell> {
+        q.kpis
+            .iter()
+            .enumerate()
+            .map(|(i, kpi)| {
+                let value = values[i].clone();
+                match (q.compare, base) {
+                    (Some(b), None) => {
+                        let c = table.compare(calendar, *kpi, slice, q.period, b);
+                        KpiCell {
+                            kpi: *kpi,
+                            value,
+                            baseline: c.as_ref().map(|c| c.baseline.clone()),
+                            difference: c.as_ref().and_then(|c| c.difference),
+                            relative: c.and_then(|c| c.relative),
+                        }
+                    }
+                    (Some(_), Some(base)) => {
+                        let c = compare_pair(&value, &base[i]);
+                        KpiCell { kpi: *kpi, value, baseline: Some(base[i].clone()), ..c }
+                    }
+                    (None, _) => KpiCell { kpi: *kpi, value, baseline: None, difference: None, relative: None },
+                }
+            })
+            .collect()
+    };
+    let rows = table
+        .rows
+        .iter()
+        .filter(|r| r.period == q.period)
+        .map(|r| {
+            let slice: Vec<SliceValue> = q.by.iter().zip(&r.slice).map(|(d, k)| loaded.label(*d, *k)).collect();
+            KpiRow { cell: cell_address(q.period, &slice), cells: cells_of(&r.slice, &r.values, None), slice }
+        })
+        .collect();
+    let totals = table.totals();
+    let total_of = |period: Period| totals.iter().find(|t| t.period == period).map(|t| t.values.clone());
+    let current = total_of(q.period)
+        .unwrap_or_else(|| q.kpis.iter().map(|_| Value::no_data("no records in this period")).collect());
+    let base = baseline_period.map(|b| {
+        total_of(b).unwrap_or_else(|| q.kpis.iter().map(|_| Value::no_data("no records in this period")).collect())
+    });
+    let total =
+        KpiRow { slice: Vec::new(), cell: q.period.to_string(), cells: cells_of(&[], &current, base.as_deref()) };
+    KpiReport {
+        currency: loaded.facts.currency,
+        period: q.period,
+        from: calendar.start(q.period),
+        to: calendar.end(q.period),
+        kpis: q.kpis.clone(),
+        by: q.by.clone(),
+        compare: q.compare,
+        baseline_period,
+        rows,
+        total,
+        diagnostics,
+    }
+}

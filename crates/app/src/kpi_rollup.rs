@@ -21,6 +21,16 @@ use store::{RollupCell, RollupDims, RollupMonth, RollupSum, Viewer};
 use crate::kpi::{KpiQuery, Loaded, engine_query};
 use crate::{App, AppError};
 
+/// What every rollup query reads besides the cells, loaded once per page by the dashboard.
+pub(crate) struct RollupShared {
+    currency: model::Currency,
+    fx: model::FxTable,
+    zone: jiff::tz::TimeZone,
+    users: Vec<model::User>,
+    team_names: HashMap<model::TeamId, String>,
+    region_names: HashMap<model::RegionId, String>,
+}
+
 /// Above this many dirty owners the refresh rebuilds every owner in one pass.
 pub const FULL_REBUILD_ABOVE: usize = 100;
 
@@ -238,13 +248,53 @@ impl App {
         calendar: &FiscalCalendar,
         kq: &kpi::Query,
     ) -> Result<(Loaded, KpiTable), AppError> {
+        let shared = self.rollup_shared().await?;
+        self.kpi_rollup_query_with(&shared, viewer, calendar, kq).await
+    }
+
+    /// Refreshes the rollups, then loads what every rollup query reads besides the cells: the
+    /// reporting currency, FX table, company zone, users, teams and regions.
+    pub(crate) async fn rollup_shared(&self) -> Result<RollupShared, AppError> {
         self.kpi_rollups_refresh().await?;
         let store = &self.store;
-        let currency = store.reporting_currency().await?;
-        let fx = store.fx_table().await?;
-        let zone = self.company_zone().await?;
-        let mut b = FactsBuilder::new(currency, &fx, zone);
-        let user_names = self.add_users(&mut b).await?;
+        let mut users = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
+            let n = page.items.len() as i64;
+            users.extend(page.items.into_iter().map(|row| row.user));
+            if n < 1_000 {
+                break;
+            }
+            offset += n;
+        }
+        Ok(RollupShared {
+            currency: store.reporting_currency().await?,
+            fx: store.fx_table().await?,
+            zone: self.company_zone().await?,
+            users,
+            team_names: store.team_list().await?.into_iter().map(|t| (t.id, t.name)).collect(),
+            region_names: store.region_list().await?.into_iter().map(|r| (r.id, r.name)).collect(),
+        })
+    }
+
+    /// [`kpi_rollup_query`](Self::kpi_rollup_query) with the shared loads done once beforehand
+    /// (the dashboard runs several queries per page).
+    pub(crate) async fn kpi_rollup_query_with(
+        &self,
+        shared: &RollupShared,
+        viewer: &Viewer,
+        calendar: &FiscalCalendar,
+        kq: &kpi::Query,
+    ) -> Result<(Loaded, KpiTable), AppError> {
+        let store = &self.store;
+        let currency = shared.currency;
+        let mut b = FactsBuilder::new(currency, &shared.fx, shared.zone.clone());
+        let mut user_names = HashMap::new();
+        for user in &shared.users {
+            user_names.insert(user.id, user.name.clone());
+            b.add_user(user);
+        }
         let q = kq;
         let periods = calendar.periods_between(kq.from, kq.to, kq.period);
         let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
@@ -301,7 +351,13 @@ impl App {
         let (facts, _, _, _) = b.build();
         let table = kpi::daily::compute_from_cells(&facts.reps, counts, currency, calendar, kq, &cells)
             .map_err(crate::kpi::engine_error)?;
-        let loaded = Loaded::from_builder(facts, &mut b, user_names, self).await?;
+        let loaded = Loaded::from_builder_with(
+            facts,
+            &mut b,
+            user_names,
+            shared.team_names.clone(),
+            shared.region_names.clone(),
+        );
         Ok((loaded, table))
     }
 }

@@ -52,22 +52,14 @@ fn names(kpis: &[Kpi]) -> Vec<String> {
     vec![kpis.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")]
 }
 
-async fn report(
-    state: &AppState,
-    p: &Principal,
-    kpis: &[Kpi],
-    by: Option<Dimension>,
-    period: Period,
-    compare: bool,
-) -> Result<KpiReport, AppError> {
-    let q = KpiRequest {
+fn request(kpis: &[Kpi], by: Option<Dimension>, period: Period, compare: bool) -> Result<app::KpiQuery, AppError> {
+    KpiRequest {
         metrics: names(kpis),
         by: by.map(|d| vec![d.name().to_string()]).unwrap_or_default(),
         period: period.to_string(),
         compare: compare.then(|| "previous".to_string()),
     }
-    .parse()?;
-    state.app.kpi_table(p, &q).await
+    .parse()
 }
 
 async fn load(state: &AppState, p: &Principal) -> Result<Dashboard, AppError> {
@@ -81,26 +73,29 @@ async fn load(state: &AppState, p: &Principal) -> Result<Dashboard, AppError> {
         Visibility::All => Dimension::Region,
         _ => Dimension::Rep,
     };
-    let today_report = report(state, p, &METRICS, None, today, false).await?;
-    let month_report = report(state, p, &MONTH_METRICS, Some(by), month, true).await?;
-    let teams = match scope {
-        Visibility::All => Some(report(state, p, &METRICS, Some(Dimension::Team), month, false).await?),
-        _ => None,
-    };
     let mut first = month;
     for _ in 0..11 {
         first = calendar.previous(first);
     }
-    let series = app
-        .kpi_series(
-            p,
-            &[Kpi::Revenue, Kpi::DealsClosed],
-            &[],
-            PeriodKind::Month,
-            calendar.start(first),
-            calendar.end(month),
-        )
-        .await?;
+    let mut tables = vec![request(&METRICS, None, today, false)?, request(&MONTH_METRICS, Some(by), month, true)?];
+    if scope == Visibility::All {
+        tables.push(request(&METRICS, Some(Dimension::Team), month, false)?);
+    }
+    let series = app::kpi_engine::Query {
+        kpis: vec![Kpi::Revenue, Kpi::DealsClosed],
+        by: Vec::new(),
+        period: PeriodKind::Month,
+        from: calendar.start(first),
+        to: calendar.end(month),
+    };
+    // One refresh and one load of users, FX and settings for all the page's tables.
+    let (reports, series) = app.kpi_tables(p, &tables, Some(&series)).await?;
+    let series = series.ok_or_else(|| AppError::Internal("the dashboard's trend was not computed".into()))?;
+    let mut reports = reports.into_iter();
+    let (Some(today_report), Some(month_report)) = (reports.next(), reports.next()) else {
+        return Err(AppError::Internal("the dashboard's tables were not computed".into()));
+    };
+    let teams = reports.next();
     let trend = series
         .totals()
         .into_iter()
@@ -131,8 +126,10 @@ fn esc(s: &str) -> String {
 }
 
 const W: f64 = 880.0;
+/// The narrowest room for the bars' labels; longer labels widen it (up to [`LEFT_MAX`]).
 const LEFT: f64 = 150.0;
-const RIGHT: f64 = 90.0;
+const LEFT_MAX: f64 = 320.0;
+const RIGHT: f64 = 130.0;
 
 fn svg_open(id: &str, h: f64, label: &str) -> String {
     format!(
@@ -143,18 +140,29 @@ fn svg_open(id: &str, h: f64, label: &str) -> String {
 
 /// Revenue per month: a line with its points and value gridlines.
 fn trend_svg(t: &Tr, d: &Dashboard) -> String {
-    const H: f64 = 260.0;
-    const TOP: f64 = 12.0;
+    const H: f64 = 270.0;
+    const TOP: f64 = 26.0;
     const BOTTOM: f64 = 30.0;
     const L: f64 = 80.0;
     let values: Vec<f64> = d.trend.iter().map(|(_, r, _)| number(r)).collect();
-    let hi = values.iter().copied().fold(0.0_f64, f64::max).max(1.0);
+    let step = nice_step(values.iter().copied().fold(0.0_f64, f64::max) / 4.0);
+    let hi = step * 4.0;
     let n = values.len().max(2);
-    let x = |i: usize| L + (W - L - 20.0) * i as f64 / (n - 1) as f64;
+    // Room on the right so the last month's label is not cut off.
+    let x = |i: usize| L + (W - L - 40.0) * i as f64 / (n - 1) as f64;
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / hi);
     let mut svg = svg_open("chart-trend", H, &t.t("dash-trend"));
+    // The axis's unit: the reporting currency.
+    svg.push_str(&format!(
+        "<text x=\"{}\" y=\"12\" font-size=\"11\" font-weight=\"600\" fill=\"#5b6570\" text-anchor=\"end\">{}</text>",
+        L - 6.0,
+        esc(d.currency.code())
+    ));
+    if values.iter().all(|v| *v == 0.0) {
+        svg.push_str(&no_data(&t.t("kpi-no-data"), W / 2.0, (TOP + H - BOTTOM) / 2.0));
+    }
     for k in 0..=4 {
-        let v = hi * f64::from(k) / 4.0;
+        let v = step * f64::from(k);
         let yy = y(v);
         svg.push_str(&format!(
             "<line x1=\"{L}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e3e6ea\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5b6570\" text-anchor=\"end\">{}</text>",
@@ -188,24 +196,52 @@ fn trend_svg(t: &Tr, d: &Dashboard) -> String {
     svg
 }
 
-/// Horizontal bars with a label on the left and the formatted value on the right.
-fn bars_svg(id: &str, label: &str, bars: &[(String, f64, String)], color: &str) -> String {
+/// A 1, 2, 2.5 or 5 × 10^k step at least `raw` (gridlines at round values), at least 1.
+fn nice_step(raw: f64) -> f64 {
+    if !raw.is_finite() || raw <= 1.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let norm = raw / magnitude;
+    let nice = [1.0, 2.0, 2.5, 5.0, 10.0].into_iter().find(|n| norm <= *n).unwrap_or(10.0);
+    nice * magnitude
+}
+
+/// A centred grey "no data" note inside a chart.
+fn no_data(text: &str, x: f64, y: f64) -> String {
+    format!(
+        "<text class=\"chart-no-data\" x=\"{x:.1}\" y=\"{y:.1}\" font-size=\"14\" fill=\"#8a949e\" text-anchor=\"middle\">{}</text>",
+        esc(text)
+    )
+}
+
+/// Horizontal bars with a label on the left and the formatted value on the right; `empty` is
+/// shown when there are no bars or all are zero.
+fn bars_svg(id: &str, label: &str, bars: &[(String, f64, String)], color: &str, empty: &str) -> String {
     const ROW: f64 = 26.0;
     let h = 16.0 + ROW * bars.len().max(1) as f64;
     let hi = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1.0);
+    // About 7 px per character at 12 px, so long (translated) labels are not cut off on the left.
+    let longest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0) as f64;
+    let left = (longest * 7.0 + 16.0).clamp(LEFT, LEFT_MAX);
     let mut svg = svg_open(id, h, label);
+    if bars.iter().all(|b| b.1 == 0.0) {
+        svg.push_str(&no_data(empty, W / 2.0, h / 2.0 + 5.0));
+        svg.push_str("</svg>");
+        return svg;
+    }
     for (i, (name, v, text)) in bars.iter().enumerate() {
         let y = 8.0 + ROW * i as f64;
-        let w = ((W - LEFT - RIGHT) * v.max(0.0) / hi).max(1.0);
+        let w = ((W - left - RIGHT) * v.max(0.0) / hi).max(1.0);
         svg.push_str(&format!(
             "<text x=\"{}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2733\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" rx=\"3\" fill=\"{color}\"/>\
+             <rect x=\"{left}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{}\" rx=\"3\" fill=\"{color}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2733\">{}</text>",
-            LEFT - 8.0,
+            left - 8.0,
             y + 14.0,
             esc(name),
             ROW - 8.0,
-            LEFT + w + 6.0,
+            left + w + 6.0,
             y + 14.0,
             esc(text)
         ));
@@ -333,9 +369,9 @@ pub async fn page(State(state): State<AppState>, PageAuth(p): PageAuth) -> PageR
         today: t.date(d.today_report.from),
         tiles,
         trend: trend_svg(&t, &d),
-        bars: bars_svg("chart-bars", &t.t(bars_title), &bar_rows(&t, &d), "#2f6fb3"),
+        bars: bars_svg("chart-bars", &t.t(bars_title), &bar_rows(&t, &d), "#2f6fb3", &t.t("kpi-no-data")),
         bars_title: t.t(bars_title),
-        funnel: bars_svg("chart-funnel", &t.t("dash-funnel"), &funnel_rows(&t, &d), "#3d8b5f"),
+        funnel: bars_svg("chart-funnel", &t.t("dash-funnel"), &funnel_rows(&t, &d), "#3d8b5f", &t.t("kpi-no-data")),
         headers: METRICS.iter().map(|k| kpi_label(&t, *k)).collect(),
         rows_title: t.t(rows_title),
         rows: row_views(&t, &d, &d.month_report),
@@ -373,9 +409,11 @@ pub async fn chart(
         ("trend", "svg") => trend_svg(&t, &d),
         ("bars", "svg") => {
             let title = if d.scope == Visibility::All { "dash-revenue-by-region" } else { "dash-revenue-by-rep" };
-            bars_svg("chart-bars", &t.t(title), &bar_rows(&t, &d), "#2f6fb3")
+            bars_svg("chart-bars", &t.t(title), &bar_rows(&t, &d), "#2f6fb3", &t.t("kpi-no-data"))
         }
-        ("funnel", "svg") => bars_svg("chart-funnel", &t.t("dash-funnel"), &funnel_rows(&t, &d), "#3d8b5f"),
+        ("funnel", "svg") => {
+            bars_svg("chart-funnel", &t.t("dash-funnel"), &funnel_rows(&t, &d), "#3d8b5f", &t.t("kpi-no-data"))
+        }
         ("trend", _) => {
             let mut out = String::from("month,revenue,currency,deals_closed\n");
             for (period, revenue, deals) in &d.trend {

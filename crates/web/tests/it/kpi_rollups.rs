@@ -267,3 +267,33 @@ both!(the_dashboard_shows_each_viewer_only_what_they_may_see, |t| {
     let anonymous = t.get("/dashboard", &crate::As::Anonymous).await.status;
     assert!(anonymous.is_redirection() || anonymous == StatusCode::UNAUTHORIZED, "{anonymous}");
 });
+
+mod in_a_browser {
+    use thirtyfour::prelude::*;
+
+    use crate::browser::{browser, serve, shot, sign_in, start_driver, wait_for};
+    use crate::{HEAD, Kind, MANAGER, REP, spawn_app};
+
+    #[tokio::test]
+    async fn the_head_the_manager_and_the_rep_each_open_their_dashboard() {
+        let Some((_driver, driver_port)) = start_driver().await else { return };
+        let t = spawn_app(Kind::Sqlite).await.unwrap();
+        let base = serve(&t).await;
+        let d = browser(driver_port, 1400, 2300).await;
+        for (who, name, expect) in [
+            (HEAD, "dashboard-head", "Revenue"),
+            (MANAGER, "dashboard-manager", "Omzet"),
+            (REP, "dashboard-rep", "Omzet"),
+        ] {
+            sign_in(&d, &base, who).await;
+            d.goto(format!("{base}/dashboard")).await.unwrap();
+            wait_for(&d, By::Id("chart-trend")).await;
+            wait_for(&d, By::Id("chart-funnel")).await;
+            let text = d.find(By::Tag("main")).await.unwrap().text().await.unwrap();
+            assert!(text.to_lowercase().contains(&expect.to_lowercase()), "{who} reads {expect}: {text}");
+            shot(&d, name).await;
+            d.delete_all_cookies().await.unwrap();
+        }
+        d.quit().await.unwrap();
+    }
+}
