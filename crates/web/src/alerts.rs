@@ -115,29 +115,10 @@ pub fn sentence(t: &Tr, n: &AlertNotice) -> String {
         ],
     );
     if !a.drivers.is_empty() {
-        let names: Vec<String> = a
-            .drivers
-            .iter()
-            .map(|d| {
-                let pp = rust_decimal::Decimal::from_f64_retain((d.mix + d.rate) * 100.0).unwrap_or_default();
-                format!("{} ({} pp)", d.name, model::format_decimal(t.locale, pp, 1))
-            })
-            .collect();
         s.push(' ');
-        s.push_str(&t.t1("alert-drivers", "names", names.join(", ")));
+        s.push_str(&t.t1("alert-drivers", "names", drivers(t, a)));
     }
     s
-}
-
-fn notice_of(r: &AlertReport, a: &AlertView) -> AlertNotice {
-    AlertNotice {
-        as_of: r.as_of,
-        recent_from: r.recent_from,
-        recent_to: r.recent_to,
-        baseline_from: r.baseline_from,
-        baseline_to: r.baseline_to,
-        alert: a.clone(),
-    }
 }
 
 /// Delivers a stored run: e-mails its notifications not sent yet (when a mailer is configured)
@@ -522,7 +503,7 @@ pub async fn page(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q)
                     recent: rate(&t, a, a.recent_rate),
                     worse: a.worse,
                     p_value: if a.p_value < 0.0001 { "< 0.0001".into() } else { format!("{:.4}", a.p_value) },
-                    drivers: sentence_drivers(&t, &notice_of(r, a)),
+                    drivers: drivers(&t, a),
                 })
                 .collect(),
             r.as_of.to_string(),
@@ -570,9 +551,9 @@ pub async fn page(State(state): State<AppState>, PageAuth(p): PageAuth, Query(q)
     }))
 }
 
-fn sentence_drivers(t: &Tr, n: &AlertNotice) -> String {
-    n.alert
-        .drivers
+/// The drivers of a share change with their effect in percentage points: "Ann (-4.2 pp), Bo (-1.0 pp)".
+fn drivers(t: &Tr, a: &AlertView) -> String {
+    a.drivers
         .iter()
         .map(|d| {
             let pp = rust_decimal::Decimal::from_f64_retain((d.mix + d.rate) * 100.0).unwrap_or_default();

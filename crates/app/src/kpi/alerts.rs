@@ -275,9 +275,7 @@ impl App {
             )
             .await?;
         if !created {
-            let stored = self.store.alert_run(run_id).await?;
-            let report: AlertReport = serde_json::from_str(&stored.report)
-                .map_err(|e| AppError::Internal(format!("alert run {run_id}: {e}")))?;
+            let report = self.alert_run_report(run_id).await?;
             return Ok(AlertRunOutcome { run_id, created, report, notifications: 0 });
         }
         Ok(AlertRunOutcome { run_id, created, report, notifications: notifications.len() })
