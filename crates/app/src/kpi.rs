@@ -360,18 +360,9 @@ impl App {
         let zone = self.company_zone().await?;
         let mut b = FactsBuilder::new(currency, &fx, zone);
         let mut user_names = HashMap::new();
-        let mut offset = 0;
-        loop {
-            let page = store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
-            let n = page.items.len() as i64;
-            for row in page.items {
-                user_names.insert(row.user.id, row.user.name.clone());
-                b.add_user(&row.user);
-            }
-            if n < 1_000 {
-                break;
-            }
-            offset += n;
+        for user in self.all_users().await? {
+            b.add_user(&user);
+            user_names.insert(user.id, user.name);
         }
         let team_names = store.team_list().await?.into_iter().map(|t| (t.id, t.name)).collect();
         let region_names = store.region_list().await?.into_iter().map(|r| (r.id, r.name)).collect();

@@ -195,18 +195,9 @@ impl App {
     /// Adds every user to the builder (in the same order as the raw path, so dense keys agree).
     pub(crate) async fn add_users(&self, b: &mut FactsBuilder<'_>) -> Result<HashMap<UserId, String>, AppError> {
         let mut names = HashMap::new();
-        let mut offset = 0;
-        loop {
-            let page = self.store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
-            let n = page.items.len() as i64;
-            for row in page.items {
-                names.insert(row.user.id, row.user.name.clone());
-                b.add_user(&row.user);
-            }
-            if n < 1_000 {
-                break;
-            }
-            offset += n;
+        for user in self.all_users().await? {
+            b.add_user(&user);
+            names.insert(user.id, user.name);
         }
         Ok(names)
     }
@@ -257,17 +248,7 @@ impl App {
     pub(crate) async fn rollup_shared(&self) -> Result<RollupShared, AppError> {
         self.kpi_rollups_refresh().await?;
         let store = &self.store;
-        let mut users = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
-            let n = page.items.len() as i64;
-            users.extend(page.items.into_iter().map(|row| row.user));
-            if n < 1_000 {
-                break;
-            }
-            offset += n;
-        }
+        let users = self.all_users().await?;
         Ok(RollupShared {
             currency: store.reporting_currency().await?,
             fx: store.fx_table().await?,

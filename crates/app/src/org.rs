@@ -73,6 +73,22 @@ pub fn page_bounds(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64)
 }
 
 impl App {
+    /// Every user of the organisation (active or not), in the store's list order, read page by
+    /// page. For engines and jobs that label or route by user; not filtered by visibility.
+    pub(crate) async fn all_users(&self) -> Result<Vec<model::User>, AppError> {
+        let mut users = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
+            let n = page.items.len() as i64;
+            users.extend(page.items.into_iter().map(|row| row.user));
+            if n < 1_000 {
+                return Ok(users);
+            }
+            offset += n;
+        }
+    }
+
     async fn check_links(&self, team: Option<i64>, manager: Option<i64>, region: Option<i64>) -> Result<(), AppError> {
         if let Some(t) = team {
             self.store

@@ -582,19 +582,10 @@ impl App {
             }
         }
         let owners: HashSet<UserId> = data.deals.iter().map(|d| d.owner).collect();
-        let mut offset = 0;
-        loop {
-            let page = store.user_list(&store::UserFilter::default(), 1_000, offset).await?;
-            let n = page.items.len() as i64;
-            for row in page.items {
-                if owners.contains(&row.user.id) {
-                    data.owner_names.insert(row.user.id, row.user.name);
-                }
+        for user in self.all_users().await? {
+            if owners.contains(&user.id) {
+                data.owner_names.insert(user.id, user.name);
             }
-            if n < 1_000 {
-                break;
-            }
-            offset += n;
         }
         Ok(data)
     }

@@ -201,8 +201,8 @@ impl App {
         };
         let all = Viewer { user_id: UserId(0), visibility: Visibility::All, subtree: None };
         let report = self.alerts_report(&all, as_of).await?;
-        let users = self.store.user_list(&store::UserFilter::default(), 100_000, 0).await?.items;
-        let users: Vec<&model::User> = users.iter().map(|r| &r.user).filter(|u| u.active).collect();
+        let users = self.all_users().await?;
+        let users: Vec<&model::User> = users.iter().filter(|u| u.active).collect();
         let manager_of: HashMap<UserId, UserId> =
             users.iter().filter_map(|u| u.manager_id.map(|m| (u.id, m))).collect();
         let ops: Vec<UserId> = users
